@@ -1,0 +1,100 @@
+"""JWST data models: arrays, tables and metadata, read from and written to JWST files.
+
+``jwcal.datamodels.open(path)`` returns the right model for a file; every model has
+``.save(path)``, its arrays as attributes (``.data``, ``.dq``, ``.groupdq``, ...) and its
+metadata as ``model.meta.exposure.ngroups`` and the like.
+"""
+
+from .asdf_models import (
+    ABVegaOffsetModel,
+    AsdfReferenceModel,
+    DistortionModel,
+    EmiModel,
+    FilteroffsetModel,
+)
+from .model import DataModel
+from .node import Node
+from .products import (
+    CubeModel,
+    GuiderCalModel,
+    GuiderRawModel,
+    ImageModel,
+    Level1bModel,
+    RampFitOutputModel,
+    RampModel,
+    SegmentationMapModel,
+)
+from .reference import (
+    DarkMIRIModel,
+    DarkModel,
+    FgsImgPhotomModel,
+    FlatModel,
+    GainModel,
+    IPCModel,
+    IRS2Model,
+    LastFrameModel,
+    LinearityModel,
+    MaskModel,
+    MirImgPhotomModel,
+    NisImgPhotomModel,
+    NrcImgPhotomModel,
+    PersistenceSatModel,
+    PictureFrameModel,
+    PixelAreaModel,
+    ReadnoiseModel,
+    ReferenceFileModel,
+    ResetModel,
+    RSCDModel,
+    SaturationModel,
+    SuperBiasModel,
+    TrapDensityModel,
+    TrapParsModel,
+    TrapsFilledModel,
+)
+from .registry import MODEL_CLASSES, model_class, open  # noqa: A004
+
+__all__ = [
+    "open",
+    "model_class",
+    "MODEL_CLASSES",
+    "DataModel",
+    "Node",
+    "AsdfReferenceModel",
+    "ReferenceFileModel",
+    "Level1bModel",
+    "RampModel",
+    "ImageModel",
+    "CubeModel",
+    "RampFitOutputModel",
+    "GuiderRawModel",
+    "GuiderCalModel",
+    "SegmentationMapModel",
+    "MaskModel",
+    "SaturationModel",
+    "SuperBiasModel",
+    "LinearityModel",
+    "DarkModel",
+    "DarkMIRIModel",
+    "GainModel",
+    "ReadnoiseModel",
+    "IPCModel",
+    "IRS2Model",
+    "RSCDModel",
+    "ResetModel",
+    "PersistenceSatModel",
+    "TrapDensityModel",
+    "TrapParsModel",
+    "TrapsFilledModel",
+    "LastFrameModel",
+    "FlatModel",
+    "PixelAreaModel",
+    "PictureFrameModel",
+    "NrcImgPhotomModel",
+    "NisImgPhotomModel",
+    "MirImgPhotomModel",
+    "FgsImgPhotomModel",
+    "DistortionModel",
+    "FilteroffsetModel",
+    "EmiModel",
+    "ABVegaOffsetModel",
+]

@@ -1,0 +1,165 @@
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from jwcal import datamodels as dm
+from jwcal.errors import InputError, ValidationError
+
+
+def _level1b(shape=(2, 3, 16, 20)):
+    m = dm.Level1bModel(np.arange(np.prod(shape), dtype=np.uint16).reshape(shape) + 40000)
+    m.meta.instrument.name = "NIRCAM"
+    m.meta.instrument.detector = "NRCA1"
+    m.meta.exposure.type = "NRC_IMAGE"
+    m.meta.exposure.readpatt = "BRIGHT2"
+    m.meta.exposure.nints = shape[0]
+    m.meta.exposure.ngroups = shape[1]
+    m.meta.exposure.nframes = 2
+    m.meta.exposure.groupgap = 0
+    m.meta.exposure.frame_time = 10.73677
+    m.meta.subarray.name = "FULL"
+    m.meta.subarray.xstart = 1
+    m.meta.subarray.ystart = 1
+    m.meta.visit.tsovisit = False
+    return m
+
+
+def test_level1b_roundtrip(tmp_path):
+    m = _level1b()
+    m.zeroframe = np.full((2, 16, 20), 7, np.uint16)
+    g = np.zeros(6, dtype=list(dm.products.GROUP_COLUMNS))
+    g["group_end_time"] = "2024-03-01T00:00:01.000"
+    m.group = g
+    p = m.save(tmp_path / "jw01_uncal.fits")
+    with fits.open(p) as h:
+        assert [x.name for x in h] == ["PRIMARY", "SCI", "ZEROFRAME", "GROUP", "ASDF"]
+        assert h[0].header["NGROUPS"] == 3 and h[0].header["DATAMODL"] == "Level1bModel"
+        assert h["SCI"].header["BZERO"] == 32768
+    r = dm.open(p)
+    assert isinstance(r, dm.Level1bModel)
+    np.testing.assert_array_equal(r.data, m.data)
+    assert r.data.dtype == np.uint16 and r.data.dtype.isnative
+    assert r.meta.exposure.frame_time == pytest.approx(10.73677)
+    assert r.meta.visit.tsovisit is False
+    assert r.meta.filename == "jw01_uncal.fits"
+    assert r.group["group_end_time"][0] == "2024-03-01T00:00:01.000"
+    np.testing.assert_array_equal(r.section("data", 1), m.data[1])
+
+
+def test_arrays_are_read_lazily_and_sections_alone(tmp_path):
+    p = _level1b().save(tmp_path / "a_uncal.fits")
+    r = dm.open(p)
+    assert r._arrays == {}
+    assert r.shape == (2, 3, 16, 20)
+    sec = r.section("data", (1, 2))
+    assert sec.shape == (16, 20) and r._arrays == {}
+    np.testing.assert_array_equal(sec, r.data[1, 2])
+
+
+def test_defaults_and_meta_access():
+    m = dm.ImageModel((4, 5))
+    assert m.dq.shape == (4, 5) and m.dq.dtype == np.uint32
+    assert m.err.dtype == np.float32
+    assert m.meta.exposure.ngroups is None
+    m.meta.exposure.ngroups = np.int64(7)
+    assert type(m.meta.exposure.ngroups) is int
+    with pytest.raises(AttributeError, match="not in the metadata"):
+        _ = m.meta.not_a_thing
+    r = dm.RampModel((1, 2, 3, 4))
+    assert r.pixeldq.shape == (3, 4) and r.groupdq.shape == (1, 2, 3, 4)
+
+
+def test_types_are_checked_on_save(tmp_path):
+    m = dm.ImageModel((4, 5))
+    m.meta.exposure.ngroups = "ten"
+    with pytest.raises(ValidationError, match="meta.exposure.ngroups must be of type integer"):
+        m.save(tmp_path / "x_rate.fits")
+    assert not list(tmp_path.iterdir())
+
+
+def test_wrong_dimensionality_is_refused():
+    with pytest.raises(ValidationError, match="must be 2-D"):
+        dm.ImageModel(np.zeros((2, 3, 4), np.float32))
+    m = dm.RampModel((1, 2, 3, 4))
+    with pytest.raises(ValidationError, match="groupdq must be 4-D"):
+        m.groupdq = np.zeros((3, 4), np.uint8)
+
+
+def test_files_with_wrong_arrays_give_one_line_errors(tmp_path):
+    prim = fits.PrimaryHDU()
+    prim.header["DATAMODL"] = "Level1bModel"
+    bad_dtype = tmp_path / "float_uncal.fits"
+    fits.HDUList([prim, fits.ImageHDU(np.zeros((1, 2, 3, 4), np.float32), name="SCI")]).writeto(
+        bad_dtype
+    )
+    with pytest.raises(InputError, match="SCI has dtype float32; Level1bModel needs uint16"):
+        dm.open(bad_dtype)
+    bad_ndim = tmp_path / "flat_uncal.fits"
+    fits.HDUList([prim, fits.ImageHDU(np.zeros((3, 4), np.uint16), name="SCI")]).writeto(bad_ndim)
+    with pytest.raises(InputError, match="SCI is 2-D"):
+        dm.open(bad_ndim)
+    nosci = tmp_path / "nosci.fits"
+    fits.HDUList([fits.PrimaryHDU()]).writeto(nosci)
+    with pytest.raises(InputError, match="no SCI extension"):
+        dm.open(nosci)
+
+
+def test_truncated_and_garbage_files(tmp_path):
+    p = _level1b().save(tmp_path / "t_uncal.fits")
+    raw = p.read_bytes()
+    trunc = tmp_path / "trunc_uncal.fits"
+    trunc.write_bytes(raw[: len(raw) // 2 + 100])
+    with pytest.raises(InputError, match="truncated"):
+        dm.open(trunc)
+    whole_blocks = tmp_path / "short_uncal.fits"
+    whole_blocks.write_bytes(raw[: 2880 * 3])
+    with pytest.raises(InputError, match="truncated|no SCI"):
+        dm.open(whole_blocks)
+    junk = tmp_path / "junk.fits"
+    junk.write_bytes(b"this is not a FITS file" * 200)
+    with pytest.raises(InputError, match="not a readable FITS file"):
+        dm.open(junk)
+
+
+def test_open_picks_models_by_datamodl_reftype_and_shape(tmp_path):
+    for shape, cls in [((3, 4), dm.ImageModel), ((2, 3, 4), dm.CubeModel)]:
+        p = tmp_path / f"x{len(shape)}.fits"
+        fits.HDUList(
+            [fits.PrimaryHDU(), fits.ImageHDU(np.zeros(shape, np.float32), name="SCI")]
+        ).writeto(p)
+        assert isinstance(dm.open(p), cls)
+    ref = dm.GainModel(np.ones((4, 4), np.float32))
+    ref.meta.reftype = "GAIN"
+    p = ref.save(tmp_path / "gain.fits")
+    prim = fits.getheader(p)
+    assert prim["REFTYPE"] == "GAIN"
+    assert isinstance(dm.open(p), dm.GainModel)
+
+
+def test_asdf_reference_roundtrip(tmp_path):
+    from astropy.modeling import models
+
+    d = dm.DistortionModel(model=models.Shift(1.5) & models.Shift(-2.0))
+    d.meta.reftype = "DISTORTION"
+    d.meta.instrument.name = "NIRCAM"
+    p = d.save(tmp_path / "dist.asdf")
+    r = dm.open(p)
+    assert isinstance(r, dm.DistortionModel)
+    assert r.model(1.0, 1.0) == pytest.approx((2.5, -1.0))
+
+
+def test_save_to_missing_directory_is_an_output_error(tmp_path):
+    from jwcal.errors import OutputError
+
+    with pytest.raises(OutputError, match="does not exist"):
+        dm.ImageModel((2, 2)).save(tmp_path / "nope" / "x_rate.fits")
+
+
+def test_copy_and_update():
+    m = _level1b((1, 2, 4, 4))
+    c = m.copy()
+    c.data[0, 0, 0, 0] = 1
+    assert m.data[0, 0, 0, 0] != 1
+    r = dm.RampModel((1, 2, 4, 4))
+    r.update(m)
+    assert r.meta.exposure.readpatt == "BRIGHT2" and r.meta.model_type == "RampModel"

@@ -35,8 +35,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    run_demo(args.outdir, subarray=args.subarray, ngroups=args.ngroups, nexp=args.nexp,
-             seed=args.seed)
+    run_demo(
+        args.outdir, subarray=args.subarray, ngroups=args.ngroups, nexp=args.nexp, seed=args.seed
+    )
     return 0
 
 
@@ -88,19 +89,31 @@ def run_demo(outdir, *, subarray="SUB320", ngroups=6, nexp=4, seed=2024, log=pri
         )
         sims.append(sim)
         written["uncal"].append(sim.uncal)
-        log(f"simulated {sim.uncal.name} ({sim.seconds['total']:.1f} s, "
-            f"{sim.n_events} cosmic rays)")
+        log(
+            f"simulated {sim.uncal.name} ({sim.seconds['total']:.1f} s, {sim.n_events} cosmic rays)"
+        )
         raw = dm_open(sim.uncal).data
         diff = raw[0, -1].astype(np.float32) - raw[0, 0].astype(np.float32)
         stem = sim.uncal.name.replace("_uncal.fits", "")
-        written["quicklook"].append(save_image_png(
-            look_dir / f"{stem}_raw_last_minus_first.png", diff,
-            f"{stem}: last minus first group (raw)", unit="DN"))
+        written["quicklook"].append(
+            save_image_png(
+                look_dir / f"{stem}_raw_last_minus_first.png",
+                diff,
+                f"{stem}: last minus first group (raw)",
+                unit="DN",
+            )
+        )
         truth = dm_open(sim.truth_rate)
-        written["quicklook"].append(save_image_png(
-            look_dir / f"{stem}_truth_rate.png", truth.data, f"{stem}: true count rate"))
-        written["quicklook"].append(save_dq_png(
-            look_dir / f"{stem}_mask_dq.png", truth.dq, f"{stem}: bad-pixel mask (MASK)"))
+        written["quicklook"].append(
+            save_image_png(
+                look_dir / f"{stem}_truth_rate.png", truth.data, f"{stem}: true count rate"
+            )
+        )
+        written["quicklook"].append(
+            save_dq_png(
+                look_dir / f"{stem}_mask_dq.png", truth.dq, f"{stem}: bad-pixel mask (MASK)"
+            )
+        )
 
     inputs = [s.uncal for s in sims]
     for stage, module, cls, _, suffix in STAGES:
@@ -133,13 +146,15 @@ def run_demo(outdir, *, subarray="SUB320", ngroups=6, nexp=4, seed=2024, log=pri
         for p in produced:
             model = dm_open(p)
             data = model.data if model.data.ndim == 2 else model.data[0]
-            written["quicklook"].append(save_image_png(
-                look_dir / f"{p.stem}.png", data, f"{p.stem}"))
+            written["quicklook"].append(
+                save_image_png(look_dir / f"{p.stem}.png", data, f"{p.stem}")
+            )
             dq = getattr(model, "dq", None)
             if dq is not None:
                 dq2 = dq if dq.ndim == 2 else dq[0]
-                written["quicklook"].append(save_dq_png(
-                    look_dir / f"{p.stem}_dq.png", dq2, f"{p.stem}: DQ flags"))
+                written["quicklook"].append(
+                    save_dq_png(look_dir / f"{p.stem}_dq.png", dq2, f"{p.stem}: DQ flags")
+                )
         inputs = produced
         log(f"stage {stage}: {len(produced)} product(s) in {stage_dir}")
     dt = time.perf_counter() - t0

@@ -60,13 +60,35 @@ def test_primary_keywords_of_a_real_uncal(sim):
 
 
 def test_reference_files_have_the_keywords_jwst_needs(sim):
-    expected = {"mask", "saturation", "superbias", "linearity", "dark", "gain", "readnoise",
-                "ipc", "persat", "trapdensity", "trappars"}
+    expected = {
+        "mask",
+        "saturation",
+        "superbias",
+        "linearity",
+        "dark",
+        "gain",
+        "readnoise",
+        "ipc",
+        "persat",
+        "trapdensity",
+        "trappars",
+    }
     assert expected <= set(sim.refs)
     for rt, path in sim.refs.items():
         hdr = fits.getheader(path, 0)
-        for k in ("REFTYPE", "INSTRUME", "DETECTOR", "USEAFTER", "DESCRIP", "AUTHOR", "PEDIGREE",
-                  "SUBSTRT1", "SUBSTRT2", "SUBSIZE1", "SUBSIZE2"):
+        for k in (
+            "REFTYPE",
+            "INSTRUME",
+            "DETECTOR",
+            "USEAFTER",
+            "DESCRIP",
+            "AUTHOR",
+            "PEDIGREE",
+            "SUBSTRT1",
+            "SUBSTRT2",
+            "SUBSIZE1",
+            "SUBSIZE2",
+        ):
             assert k in hdr, (rt, k)
         assert hdr["REFTYPE"] == rt.upper()
     dark = fits.getheader(sim.refs["dark"], 0)
@@ -84,8 +106,16 @@ def test_saturation_reference_is_raw_dn_with_bias(sim):
 def test_readnoise_reference_is_cds_noise(tmp_path):
     # Dark, noise-only ramps: the scatter of a group difference is the CDS noise.
     s = simulate_exposure(
-        tmp_path, instrument="nircam", detector="nrca1", subarray="SUB320",
-        readpatt="RAPID", ngroups=2, seed=1, scene=False, dark=False, cosmic_rays=False,
+        tmp_path,
+        instrument="nircam",
+        detector="nrca1",
+        subarray="SUB320",
+        readpatt="RAPID",
+        ngroups=2,
+        seed=1,
+        scene=False,
+        dark=False,
+        cosmic_rays=False,
         refpix_drifts=False,
     )
     d = dm.open(s.uncal).data.astype(float)
@@ -137,8 +167,16 @@ def test_delinearize_is_the_inverse_of_linearize():
 
 def test_switches_turn_effects_off(tmp_path):
     quiet = simulate_exposure(
-        tmp_path, seed=2, scene=False, bias=False, read_noise=False, poisson=False,
-        dark=False, refpix_drifts=False, cosmic_rays=False, **SMALL,
+        tmp_path,
+        seed=2,
+        scene=False,
+        bias=False,
+        read_noise=False,
+        poisson=False,
+        dark=False,
+        refpix_drifts=False,
+        cosmic_rays=False,
+        **SMALL,
     )
     d = dm.open(quiet.uncal).data
     assert np.all(d == 0)
@@ -157,8 +195,16 @@ def test_flat_scene_and_truth_rate(tmp_path):
 
 def test_cosmic_rays_at_the_requested_rate(tmp_path):
     s = simulate_exposure(
-        tmp_path, instrument="nircam", detector="nrca1", subarray="SUB640", readpatt="RAPID",
-        ngroups=20, seed=5, cr_rate=5.0, large_events=False, scene=False,
+        tmp_path,
+        instrument="nircam",
+        detector="nrca1",
+        subarray="SUB640",
+        readpatt="RAPID",
+        ngroups=20,
+        seed=5,
+        cr_rate=5.0,
+        large_events=False,
+        scene=False,
     )
     area = 636 * 636 * (18e-4) ** 2  # light-sensitive pixels of SUB640 at the corner
     duration = 20 * fits.getheader(s.uncal)["TFRAME"]
@@ -179,8 +225,15 @@ def test_cosmic_rays_at_the_requested_rate(tmp_path):
 
 def test_saturation_truth_matches_the_raw_data(tmp_path):
     s = simulate_exposure(
-        tmp_path, instrument="nircam", detector="nrca1", subarray="SUB160", readpatt="RAPID",
-        ngroups=6, seed=8, bright_limit=5e6, star_density=2e-3,
+        tmp_path,
+        instrument="nircam",
+        detector="nrca1",
+        subarray="SUB160",
+        readpatt="RAPID",
+        ngroups=6,
+        seed=8,
+        bright_limit=5e6,
+        star_density=2e-3,
     )
     d = dm.open(s.uncal).data[0]
     sat = fits.getdata(s.refs["saturation"], "SCI")
@@ -253,8 +306,9 @@ def test_unknown_names_are_config_errors(tmp_path):
 
 
 def test_guider_track_product(tmp_path):
-    s = simulate_exposure(tmp_path, instrument="fgs", detector="guider1", guide_mode="TRACK",
-                          nints=5, seed=1)
+    s = simulate_exposure(
+        tmp_path, instrument="fgs", detector="guider1", guide_mode="TRACK", nints=5, seed=1
+    )
     model = dm.open(s.uncal)
     assert isinstance(model, dm.GuiderRawModel)
     assert model.data.shape == (5, 2, 32, 32)
@@ -263,8 +317,7 @@ def test_guider_track_product(tmp_path):
 
 
 def test_miri_products(tmp_path):
-    s = simulate_exposure(tmp_path, instrument="miri", subarray="SUB64", ngroups=6, nints=2,
-                          seed=1)
+    s = simulate_exposure(tmp_path, instrument="miri", subarray="SUB64", ngroups=6, nints=2, seed=1)
     assert {"reset", "rscd", "lastframe", "emicorr", "dark"} <= set(s.refs)
     assert fits.getdata(s.refs["dark"], "SCI").ndim == 4
     assert dm.open(s.uncal).data.shape == (2, 6, 64, 72)
@@ -273,9 +326,24 @@ def test_miri_products(tmp_path):
 def test_cli_writes_the_products(tmp_path, capsys):
     from jwcal.cli import main
 
-    rc = main(["simulate", "--instrument", "nircam", "--detector", "nrcb1", "--subarray",
-               "SUB64P", "--ngroups", "3", "--seed", "2", "--no-cosmic-rays", "--outdir",
-               str(tmp_path)])
+    rc = main(
+        [
+            "simulate",
+            "--instrument",
+            "nircam",
+            "--detector",
+            "nrcb1",
+            "--subarray",
+            "SUB64P",
+            "--ngroups",
+            "3",
+            "--seed",
+            "2",
+            "--no-cosmic-rays",
+            "--outdir",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "uncal:" in out

@@ -99,8 +99,14 @@ def _have_matplotlib() -> bool:
     return True
 
 
-def save_image_png(path, data: np.ndarray, title: str = "", unit: str = "DN/s", *,
-                   use_matplotlib: bool | None = None) -> Path:
+def save_image_png(
+    path,
+    data: np.ndarray,
+    title: str = "",
+    unit: str = "DN/s",
+    *,
+    use_matplotlib: bool | None = None,
+) -> Path:
     """An asinh-stretched view of ``data`` (e.g. a rate image) with a colour bar."""
     stretched, (lo, hi) = asinh_stretch(data)
     if use_matplotlib is None:
@@ -124,8 +130,13 @@ def save_image_png(path, data: np.ndarray, title: str = "", unit: str = "DN/s", 
 
     ny, nx = data.shape
     fig, ax = plt.subplots(figsize=(6.4, 6.4 * ny / nx * 0.9 + 0.8), dpi=110)
-    im = ax.imshow(data, origin="lower", cmap="magma", norm=FuncNorm((fwd, inv), lo, hi),
-                   interpolation="nearest")
+    im = ax.imshow(
+        data,
+        origin="lower",
+        cmap="magma",
+        norm=FuncNorm((fwd, inv), lo, hi),
+        interpolation="nearest",
+    )
     cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     cb.set_label(unit)
     ax.set_title(title, fontsize=9)
@@ -159,12 +170,16 @@ def save_dq_png(path, dq: np.ndarray, title: str = "", *, use_matplotlib=None) -
     ny, nx = dq.shape
     fig, ax = plt.subplots(figsize=(7.6, 6.4 * ny / nx * 0.9 + 0.8), dpi=110)
     ax.imshow(rgb, origin="lower", interpolation="nearest")
-    handles = [
-        Patch(color=np.array(c) / 255, label=f"{n}: {k}") for n, k, c in counts if k
-    ]
+    handles = [Patch(color=np.array(c) / 255, label=f"{n}: {k}") for n, k, c in counts if k]
     if handles:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-                  title="flag: pixels", title_fontsize=8)
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            title="flag: pixels",
+            title_fontsize=8,
+        )
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")

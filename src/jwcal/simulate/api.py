@@ -14,9 +14,9 @@ from ..dqflags import pixel as DQ
 from ..errors import ConfigError
 from . import truth
 from .detector import (
+    ipc_forward_kernel,
     make_detector_maps,
     readout_geometry,
-    ipc_forward_kernel,
 )
 from .headers import ExposureId, exposure_meta, group_table, int_times_table
 from .instruments import (
@@ -45,7 +45,7 @@ DEFAULT_SWITCHES = {
     "poisson": True,
     "dark": True,
     "refpix_drifts": True,  #: amplifier offsets, odd/even columns, 1/f row drifts
-    "flicker_rms": 1.0,  #: 1/f row-drift rms per frame (DN)
+    "flicker_rms": 0.5,  #: 1/f row-drift rms per frame (DN)
     "amp_drift": 1.5,  #: per-frame random-walk step of the amplifier offsets (DN)
     "ipc": True,
     "nonlinearity": True,
@@ -235,10 +235,14 @@ def simulate_exposure(
     rate[maps.refpix] = 0.0
     secs["scene"] = time.perf_counter() - t0
 
-    fwd = None if det.instrument == "NIRSPEC" or not sw["ipc"] else ipc_forward_kernel(det.ipc_alpha)
+    fwd = (
+        None if det.instrument == "NIRSPEC" or not sw["ipc"] else ipc_forward_kernel(det.ipc_alpha)
+    )
     sat = np.where(maps.refpix, 65535.0, maps.superbias + 0.98 * maps.well).astype(np.float32)
     sat = np.minimum(sat, 65000.0).astype(np.float32)
-    drng = np.random.default_rng([hash_name(det.name), 7, 0 if detector_seed is None else detector_seed])
+    drng = np.random.default_rng(
+        [hash_name(det.name), 7, 0 if detector_seed is None else detector_seed]
+    )
     setup = RampSetup(
         det=det,
         sub=sub,
@@ -329,7 +333,9 @@ def simulate_exposure(
     )
     tint = tm["duration"] / nints
     if guide is None:
-        model.group = group_table(nints, ngroups, shape[0], shape[1], tm["start_mjd"], tframe, rp, tint)
+        model.group = group_table(
+            nints, ngroups, shape[0], shape[1], tm["start_mjd"], tframe, rp, tint
+        )
         model.int_times = int_times_table(nints, tm["start_mjd"], tint, tm["effinttm"])
     uncal = outdir / f"{ident.basename(det.name)}_uncal.fits"
     model.save(uncal)
@@ -381,7 +387,7 @@ _RAPID = {"NIRCAM": "RAPID", "NIRISS": "NISRAPID", "NIRSPEC": "NRSRAPID", "FGS":
 
 
 def _write_refs(w: RefWriter, s: RampSetup, maps, guider: bool, dark_mode: str, nints: int):
-    det, sub, rp = s.det, s.sub, s.rp
+    det, rp = s.det, s.rp
     if guider:
         w.mask(maps.dq)
         w.gain(maps.gain)
@@ -423,9 +429,15 @@ def _write_refs(w: RefWriter, s: RampSetup, maps, guider: bool, dark_mode: str, 
             w.dark(frames, 1, 0, dark_rate, name)
         else:
             # Group-averaged: the mean read time of each group's frames.
-            t = np.array(
-                [np.mean(np.arange(g * step, g * step + rp.nframes) + 1) for g in range(s.ngroups)]
-            ) * s.tframe
+            t = (
+                np.array(
+                    [
+                        np.mean(np.arange(g * step, g * step + rp.nframes) + 1)
+                        for g in range(s.ngroups)
+                    ]
+                )
+                * s.tframe
+            )
             frames = dark_rate[None] * t[:, None, None].astype(np.float32)
             w.dark(frames, rp.nframes, rp.groupgap, dark_rate, rp.name)
     if det.is_miri:

@@ -47,10 +47,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pupil")
     p.add_argument("--flat-scene", action="store_true", help="uniform illumination at --sky")
     p.add_argument("--sky", type=float, help="background (DN/s/pixel)")
-    p.add_argument("--cr-rate", type=float, default=DEFAULT_SWITCHES["cr_rate"],
-                   help="cosmic rays per cm^2 per s (default 5)")
-    p.add_argument("--flicker-rms", type=float, default=DEFAULT_SWITCHES["flicker_rms"],
-                   help="1/f row-drift rms per frame, DN (default 1)")
+    p.add_argument(
+        "--cr-rate",
+        type=float,
+        default=DEFAULT_SWITCHES["cr_rate"],
+        help="cosmic rays per cm^2 per s (default 5)",
+    )
+    p.add_argument(
+        "--flicker-rms",
+        type=float,
+        default=DEFAULT_SWITCHES["flicker_rms"],
+        help="1/f row-drift rms per frame, DN (default 0.5)",
+    )
     p.add_argument("--dark-mode", choices=("auto", "frames", "groups"), default="auto")
     for flag in _OFF:
         p.add_argument(f"--no-{flag}", action="store_true", help=argparse.SUPPRESS)
@@ -59,7 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from .api import simulate_exposure
 
-    switches = {name: False for flag, name in _OFF.items() if getattr(args, f"no_{flag.replace('-', '_')}")}
+    switches = {
+        name: False for flag, name in _OFF.items() if getattr(args, f"no_{flag.replace('-', '_')}")
+    }
     res = simulate_exposure(
         args.outdir,
         instrument=args.instrument,
@@ -86,11 +96,15 @@ def run(args) -> int:
         flicker_rms=args.flicker_rms,
         **switches,
     )
-    print(f"{res.instrument} {res.detector} {res.subarray} {res.readpatt} "
-          f"{res.ngroups} groups x {res.nints} integrations ({res.exp_type}), "
-          f"{res.n_events} cosmic-ray events, {res.seconds['total']:.1f} s")
+    print(
+        f"{res.instrument} {res.detector} {res.subarray} {res.readpatt} "
+        f"{res.ngroups} groups x {res.nints} integrations ({res.exp_type}), "
+        f"{res.n_events} cosmic-ray events, {res.seconds['total']:.1f} s"
+    )
     print(f"uncal:  {res.uncal}")
     print(f"refs:   {res.outdir / 'refs'} ({', '.join(sorted(res.refs))})")
-    print(f"truth:  {res.truth_rate.name}, {res.truth_jumps.name}, "
-          f"{res.truth_saturation.name}, {res.truth_masks.name}")
+    print(
+        f"truth:  {res.truth_rate.name}, {res.truth_jumps.name}, "
+        f"{res.truth_saturation.name}, {res.truth_masks.name}"
+    )
     return 0

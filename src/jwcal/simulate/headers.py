@@ -108,9 +108,7 @@ def exposure_meta(
     m.observation.sequence_id = f"{ident.sequence:01d}"
     m.observation.activity_id = f"{ident.activity:02d}"
     m.observation.exposure_number = f"{ident.exposure:05d}"
-    m.observation.visit_id = (
-        f"{ident.program:05d}{ident.observation:03d}{ident.visit:03d}"
-    )
+    m.observation.visit_id = f"{ident.program:05d}{ident.observation:03d}{ident.visit:03d}"
     m.observation.obs_id = (
         f"V{ident.program:05d}{ident.observation:03d}{ident.visit:03d}"
         f"P{ident.visit_group:08d}{ident.sequence:01d}{ident.activity:02d}"

@@ -117,7 +117,9 @@ def simulate_integration(
             full_well_e=float(s.det.well * s.det.gain),
             det_area_px=s.det.ny * s.det.nx,
         )
-    ktc = rng.normal(0, s.ktc_sigma, (ny, nx)).astype(f32) if sw["bias"] else np.zeros((ny, nx), f32)
+    ktc = (
+        rng.normal(0, s.ktc_sigma, (ny, nx)).astype(f32) if sw["bias"] else np.zeros((ny, nx), f32)
+    )
     ktc[~sensitive] = 0.0
     drifts = None
     if sw["refpix_drifts"]:

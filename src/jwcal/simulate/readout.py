@@ -60,15 +60,19 @@ class FrameDrifts:
         return out
 
 
-def _pink(rng, nframes: int, nrows: int, rms: float) -> np.ndarray:
+def _pink(rng, nframes: int, nrows: int, rms: float, knee: float = 1 / 32) -> np.ndarray:
     """Row offsets with a 1/f power spectrum along the readout (rows follow each other in
-    time), one independent realisation per frame; scaled to ``rms``."""
+    time), one independent realisation per frame; scaled to ``rms``.
+
+    The spectrum flattens below ``knee`` (cycles per row): without a knee almost all the
+    power would sit in a near-constant offset per frame, which the reference rows of a
+    subarray see only at its edge, and which then biases whole subarrays instead of
+    adding the row-to-row noise seen in flight data."""
     n = max(nrows, 2)
     white = rng.standard_normal((nframes, n))
     spec = np.fft.rfft(white, axis=1)
     f = np.fft.rfftfreq(n)
-    f[0] = f[1]
-    spec *= 1 / np.sqrt(f)
+    spec *= 1 / np.sqrt(np.maximum(f, knee))
     spec[:, 0] = 0.0
     out = np.fft.irfft(spec, n=n, axis=1)
     out *= rms / max(out.std(), 1e-12)

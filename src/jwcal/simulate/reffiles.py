@@ -119,8 +119,9 @@ class RefWriter:
         self._meta(model, "LINEARITY", "Polynomial that undoes the injected non-linearity")
         return self._save(model, "linearity")
 
-    def dark(self, frames: np.ndarray, nframes: int, groupgap: int, avg_dark: np.ndarray,
-             readpatt: str) -> Path:
+    def dark(
+        self, frames: np.ndarray, nframes: int, groupgap: int, avg_dark: np.ndarray, readpatt: str
+    ) -> Path:
         """Near-IR: SCI (ngroups, ny, nx); MIRI: (nints, ngroups, ny, nx)."""
         if frames.ndim == 4:
             model = dm.DarkMIRIModel(frames.astype(np.float32))
@@ -234,8 +235,18 @@ class RefWriter:
         model = dm.RSCDModel()
         cols = dm.RSCDModel.schema_def.tables["rscd_group_skip_table"].columns
         rows = []
-        subs = ("FULL", "BRIGHTSKY", "SUB256", "SUB128", "SUB64", "MASK1065", "MASK1140",
-                "MASK1550", "MASKLYOT", "SLITLESSPRISM")
+        subs = (
+            "FULL",
+            "BRIGHTSKY",
+            "SUB256",
+            "SUB128",
+            "SUB64",
+            "MASK1065",
+            "MASK1140",
+            "MASK1550",
+            "MASKLYOT",
+            "SLITLESSPRISM",
+        )
         for s in subs:
             for rp in ("FAST", "SLOW", "FASTR1"):
                 rows.append((s, rp, skip_int1, skip_int2p))
@@ -261,8 +272,11 @@ class RefWriter:
             "Hz390": {"frequency": 390.625, "phase_amplitudes": np.sin(phase).astype("f4")},
         }
         cases = {
-            f"{s}_{rp}": {"rowclocks": 4 if s == "FULL" else 3, "frameclocks": 0,
-                          "freqs": ["Hz10", "Hz390"]}
+            f"{s}_{rp}": {
+                "rowclocks": 4 if s == "FULL" else 3,
+                "frameclocks": 0,
+                "freqs": ["Hz10", "Hz390"],
+            }
             for s in ("FULL", "BRIGHTSKY", "SUB256", "SUB128", "SUB64")
             for rp in ("FAST", "SLOW")
         }

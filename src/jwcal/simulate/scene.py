@@ -31,9 +31,7 @@ class Scene:
 def psf_sigmas(det: DetectorSpec) -> tuple[tuple[float, float], ...]:
     """(sigma in pixels, flux fraction) of the Gaussians whose sum stands for the PSF: a
     diffraction-limited core plus wings, sized for a typical filter of each instrument."""
-    core = {"NIRCAM": 0.75, "NIRISS": 0.8, "NIRSPEC": 0.8, "FGS": 0.9, "MIRI": 1.1}[
-        det.instrument
-    ]
+    core = {"NIRCAM": 0.75, "NIRISS": 0.8, "NIRSPEC": 0.8, "FGS": 0.9, "MIRI": 1.1}[det.instrument]
     if det.channel == "LONG":
         core = 0.85
     return ((core, 0.80), (2.5 * core, 0.15), (7.0 * core, 0.05))

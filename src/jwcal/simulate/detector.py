@@ -232,8 +232,8 @@ def linearize(m, c2, c3):
 
 def delinearize(t, c2, c3):
     """The injected non-linearity: the measured signal m with C(m) = t, so that the
-    reference polynomial undoes it exactly.  A third-order series inverse, then two Newton
-    steps (quadratic convergence: far below 1e-3 DN up to saturation)."""
+    reference polynomial undoes it exactly.  A third-order series inverse (error of tens of
+    DN at saturation), then two Newton steps (quadratic convergence: < 0.05 DN)."""
     m = t - c2 * t * t + (2 * c2 * c2 - c3) * t * t * t
     for _ in range(2):
         f = linearize(m, c2, c3) - t

@@ -45,6 +45,12 @@ class FrameDrifts:
             self.amp = (start + 0.2 * steps).astype(np.float32)
         else:
             self.amp = (start + np.cumsum(steps, axis=0)).astype(np.float32)
+        self._sep = None
+        if not miri:
+            if np.all(geo.det_col == geo.det_col[0:1, :]):  # fast axis along x
+                self._sep = (1, geo.amp[0], geo.parity[0], geo.det_row[:, 0])
+            elif np.all(geo.det_col == geo.det_col[:, 0:1]):  # fast axis along y
+                self._sep = (2, geo.amp[:, 0], geo.parity[:, 0], geo.det_row[0, :])
         self.rows = None
         if flicker_rms > 0 and not miri:
             r0, r1 = int(geo.det_row.min()), int(geo.det_row.max()) + 1
@@ -54,10 +60,20 @@ class FrameDrifts:
     def frame(self, k: int) -> np.ndarray:
         """The offset image (ny, nx) of frame ``k`` of the integration."""
         g = self.geo
-        out = self.amp[k][g.amp, g.parity]
-        if self.rows is not None:
-            out = out + self.rows[k][g.det_row - self.row0]
-        return out
+        if self._sep is None:
+            out = self.amp[k][g.amp, g.parity]
+            if self.rows is not None:
+                out = out + self.rows[k][g.det_row - self.row0]
+            return out
+        # Near-IR: amplifier and column parity vary along one DMS axis and the readout row
+        # along the other, so the offset image is a sum of two broadcast vectors.
+        fast_axis, amp_i, par_i, row_i = self._sep
+        a = self.amp[k][amp_i, par_i]
+        a = a[None, :] if fast_axis == 1 else a[:, None]
+        if self.rows is None:
+            return np.broadcast_to(a, g.amp.shape)
+        r = self.rows[k][row_i - self.row0]
+        return a + (r[:, None] if fast_axis == 1 else r[None, :])
 
 
 def _pink(rng, nframes: int, nrows: int, rms: float, knee: float = 1 / 32) -> np.ndarray:

@@ -17,6 +17,8 @@ from ._version import __version__
 #: command -> (module with ``add_arguments(parser)`` and ``run(args)``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("jwcal.info", "summarise a product: model, instrument, mode, shapes, steps, DQ"),
+    "simulate": ("jwcal.simulate.cli", "write a simulated raw exposure, its references and truth"),
+    "demo": ("jwcal.demo", "simulate a small dithered NIRCam observation and calibrate it"),
 }
 
 

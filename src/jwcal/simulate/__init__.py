@@ -1,0 +1,22 @@
+"""Realistic simulated JWST exposures, with matching reference files and truth.
+
+``simulate_exposure(outdir, instrument="nircam", detector="nrca1", subarray="SUB320",
+readpatt="BRIGHT2", ngroups=10, nints=1, seed=7)`` writes ``outdir/<jwst name>_uncal.fits``,
+the reference files of every stage-1 step in ``outdir/refs/`` and the truth
+(``truth_rate.fits``, ``truth_jumps.ecsv``, ``truth_saturation.fits``, ``truth_masks.fits``).
+The command line is ``python -m jwcal simulate``.
+"""
+
+from .api import DEFAULT_SWITCHES, SimResult, simulate_exposure
+from .instruments import DETECTORS, READ_PATTERNS, detector_spec, frame_time, subarray_spec
+
+__all__ = [
+    "simulate_exposure",
+    "SimResult",
+    "DEFAULT_SWITCHES",
+    "DETECTORS",
+    "READ_PATTERNS",
+    "detector_spec",
+    "subarray_spec",
+    "frame_time",
+]

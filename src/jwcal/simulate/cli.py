@@ -1,0 +1,110 @@
+"""``python -m jwcal simulate``: write a simulated exposure, its reference files and truth."""
+
+from __future__ import annotations
+
+import argparse
+
+from .api import DEFAULT_SWITCHES
+
+__all__ = ["add_arguments", "run"]
+
+#: --no-<name> turns an effect off.
+_OFF = {
+    "cosmic-rays": "cosmic_rays",
+    "large-events": "large_events",
+    "scene": "scene",
+    "bias": "bias",
+    "read-noise": "read_noise",
+    "poisson": "poisson",
+    "dark": "dark",
+    "refpix-drifts": "refpix_drifts",
+    "ipc": "ipc",
+    "nonlinearity": "nonlinearity",
+    "saturation": "saturation",
+    "bad-pixels": "bad_pixels",
+    "miri-effects": "miri_effects",
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--instrument", help="nircam, niriss, nirspec, fgs or miri")
+    p.add_argument("--detector", help="e.g. nrca1, nrcblong, nis, nrs1, guider1, mirimage")
+    p.add_argument("--subarray", help="FULL (default), SUB320, SUBGRISM256, SUB256, ...")
+    p.add_argument("--readpatt", help="BRIGHT2, DEEP8, NIS, NRSIRS2, FAST, ... (default: fastest)")
+    p.add_argument("--ngroups", type=int, default=10)
+    p.add_argument("--nints", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--outdir", default=".", help="output directory (refs/ goes inside)")
+    p.add_argument("--exp-type", help="EXP_TYPE (default from the instrument)")
+    p.add_argument("--tso", action="store_true", help="a time-series exposure (TSOVISIT=T)")
+    p.add_argument("--zeroframe", action="store_true", help="write the ZEROFRAME extension")
+    p.add_argument("--guide-mode", help="FGS guide-mode product: ID-IMAGE, ACQ1, TRACK, ...")
+    p.add_argument("--detector-seed", type=int, help="seed of the detector's properties")
+    p.add_argument("--scene-seed", type=int, help="seed of the scene (default: --seed)")
+    p.add_argument("--dither", type=float, nargs=2, default=(0.0, 0.0), metavar=("DX", "DY"))
+    p.add_argument("--exposure-number", type=int, default=1)
+    p.add_argument("--filter")
+    p.add_argument("--pupil")
+    p.add_argument("--flat-scene", action="store_true", help="uniform illumination at --sky")
+    p.add_argument("--sky", type=float, help="background (DN/s/pixel)")
+    p.add_argument(
+        "--cr-rate",
+        type=float,
+        default=DEFAULT_SWITCHES["cr_rate"],
+        help="cosmic rays per cm^2 per s (default 5)",
+    )
+    p.add_argument(
+        "--flicker-rms",
+        type=float,
+        default=DEFAULT_SWITCHES["flicker_rms"],
+        help="1/f row-drift rms per frame, DN (default 0.5)",
+    )
+    p.add_argument("--dark-mode", choices=("auto", "frames", "groups"), default="auto")
+    for flag in _OFF:
+        p.add_argument(f"--no-{flag}", action="store_true", help=argparse.SUPPRESS)
+
+
+def run(args) -> int:
+    from .api import simulate_exposure
+
+    switches = {
+        name: False for flag, name in _OFF.items() if getattr(args, f"no_{flag.replace('-', '_')}")
+    }
+    res = simulate_exposure(
+        args.outdir,
+        instrument=args.instrument,
+        detector=args.detector,
+        subarray=args.subarray,
+        readpatt=args.readpatt,
+        ngroups=args.ngroups,
+        nints=args.nints,
+        seed=args.seed,
+        exp_type=args.exp_type,
+        tso=args.tso,
+        zeroframe=args.zeroframe,
+        guide_mode=args.guide_mode,
+        detector_seed=args.detector_seed,
+        scene_seed=args.scene_seed,
+        dither=tuple(args.dither),
+        exposure_number=args.exposure_number,
+        filter=args.filter,
+        pupil=args.pupil,
+        dark_mode=args.dark_mode,
+        flat_scene=args.flat_scene,
+        sky=args.sky,
+        cr_rate=args.cr_rate,
+        flicker_rms=args.flicker_rms,
+        **switches,
+    )
+    print(
+        f"{res.instrument} {res.detector} {res.subarray} {res.readpatt} "
+        f"{res.ngroups} groups x {res.nints} integrations ({res.exp_type}), "
+        f"{res.n_events} cosmic-ray events, {res.seconds['total']:.1f} s"
+    )
+    print(f"uncal:  {res.uncal}")
+    print(f"refs:   {res.outdir / 'refs'} ({', '.join(sorted(res.refs))})")
+    print(
+        f"truth:  {res.truth_rate.name}, {res.truth_jumps.name}, "
+        f"{res.truth_saturation.name}, {res.truth_masks.name}"
+    )
+    return 0

@@ -9,7 +9,13 @@ import numpy as np
 from .._validate import as_c, check_threads
 from . import _drizzle
 
-__all__ = ["KERNELS", "INTERPOLATIONS", "drizzle_add_image", "blot_image", "estimate_pixel_scale_ratio"]
+__all__ = [
+    "INTERPOLATIONS",
+    "KERNELS",
+    "blot_image",
+    "drizzle_add_image",
+    "estimate_pixel_scale_ratio",
+]
 
 #: Drizzle kernels, in the order of the C enumeration.
 KERNELS = ("square", "gaussian", "point", "turbo", "lanczos2", "lanczos3")
@@ -38,7 +44,9 @@ def _pixmap(pixmap, shape, name="pixmap"):
     return pm
 
 
-def estimate_pixel_scale_ratio(pixmap: np.ndarray, x: float | None = None, y: float | None = None) -> float:
+def estimate_pixel_scale_ratio(
+    pixmap: np.ndarray, x: float | None = None, y: float | None = None
+) -> float:
     """Linear size of an input pixel in output pixels, from the pixel map's local Jacobian.
 
     Parameters
@@ -183,10 +191,14 @@ def drizzle_add_image(
         if con_id < 0:
             raise ValueError(f"con_id must be non-negative, got {con_id}")
         plane, bit = divmod(int(con_id), CON_PLANE_BITS)
+        if getattr(out_con, "ndim", 0) not in (2, 3):
+            raise ValueError("out_con must be a 2-D or 3-D int32 array")
+        _output(out_con, np.int32, (*out_con.shape[:-2], *oshape), "out_con")
         con = out_con if out_con.ndim == 3 else out_con[np.newaxis]
-        _output(out_con, np.int32, (*con.shape[:-2], *oshape), "out_con")
         if plane >= con.shape[0]:
-            raise ValueError(f"out_con has {con.shape[0]} plane(s); con_id {con_id} needs {plane + 1}")
+            raise ValueError(
+                f"out_con has {con.shape[0]} plane(s); con_id {con_id} needs {plane + 1}"
+            )
         con_plane = con[plane]
         con_bit = int(np.array(1 << bit, dtype=np.uint32).view(np.int32))
     if kernel not in KERNELS:

@@ -18,8 +18,9 @@ __all__ = [
     "tan_pixel_to_world",
 ]
 
-#: Node spacing (pixels) of the coarse grid: on degree-5 NIRCam-like distortions it keeps the
-#: interpolation error below 1e-6 pixel (see tests/jwcore/resample/test_pixmap.py).
+#: Node spacing (pixels) of the coarse grid.  Measured on a degree-5 NIRCam-like distortion
+#: over 2048 x 2048 pixels, the largest interpolation error is 1.2e-6 pixel at 32, 1.9e-5 at
+#: 64, 3e-4 at 128 (it scales as step**4; tests/jwcore/resample/test_pixmap.py).
 DEFAULT_STEP = 32
 
 
@@ -63,7 +64,7 @@ def interpolate_grid(
     Each pixel gets the tensor product of the cubic Lagrange interpolants through the four
     nearest nodes in x and in y (one-sided at the edges).  The error is O(h^4) in the node
     spacing h: for smooth transforms such as JWST's degree-5 distortion polynomials a
-    32-pixel grid is accurate to better than 1e-6 pixel.
+    32-pixel grid is accurate to about 1e-6 pixel.
 
     Parameters
     ----------

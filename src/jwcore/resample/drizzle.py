@@ -47,7 +47,10 @@ def _pixmap(pixmap, shape, name="pixmap"):
 def estimate_pixel_scale_ratio(
     pixmap: np.ndarray, x: float | None = None, y: float | None = None
 ) -> float:
-    """Linear size of an input pixel in output pixels, from the pixel map's local Jacobian.
+    """Output pixel size over input pixel size, from the pixel map's local Jacobian.
+
+    This is the ``pixel_scale_ratio`` that sizes the turbo, gaussian and lanczos kernels
+    (jwst passes the ratio of the output and input pixel scales).
 
     Parameters
     ----------
@@ -59,8 +62,13 @@ def estimate_pixel_scale_ratio(
     Returns
     -------
     float
-        ``sqrt(|det J|)`` from forward differences at ``(int(x), int(y))``, as drizzle
-        estimates it when no ratio is given (NaN when the map is undefined there).
+        ``1 / sqrt(|det J|)`` from forward differences at ``(int(x), int(y))`` (NaN where
+        the map is undefined).
+
+    Notes
+    -----
+    drizzle 2.2.0, given no ratio, uses ``sqrt(|det J|)`` (the inverse) at input pixel
+    (0, 0) whatever the box; jwst always passes the ratio, so only direct callers see this.
     """
     pm = np.asarray(pixmap, dtype=np.float64)
     ny, nx = pm.shape[:2]
@@ -70,7 +78,7 @@ def estimate_pixel_scale_ratio(
     j = min(max(int((ny - 1) / 2 if y is None else y), 0), ny - 2)
     dx = pm[j, i + 1] - pm[j, i]
     dy = pm[j + 1, i] - pm[j, i]
-    return float(np.sqrt(abs(dx[0] * dy[1] - dx[1] * dy[0])))
+    return float(1.0 / np.sqrt(abs(dx[0] * dy[1] - dx[1] * dy[0])))
 
 
 def drizzle_add_image(

@@ -87,9 +87,9 @@ def test_big_endian_and_non_contiguous_inputs_give_same_result(rng):
 def test_pixel_scale_ratio_none_is_estimated_from_the_map():
     data = np.ones((10, 10), np.float32)
     y, x = np.indices(data.shape, dtype=float)
-    pm = np.dstack([x * 0.5, y * 0.5])  # input pixels are half an output pixel
+    pm = np.dstack([x * 0.5, y * 0.5])  # input pixels are half an output pixel: ratio 2
     a, wa = np.zeros((6, 6), np.float32), np.zeros((6, 6), np.float32)
     b, wb = np.zeros((6, 6), np.float32), np.zeros((6, 6), np.float32)
     drizzle_add_image(data, pm, a, wa, kernel="turbo", pixel_scale_ratio=None)
-    drizzle_add_image(data, pm, b, wb, kernel="turbo", pixel_scale_ratio=0.5)
+    drizzle_add_image(data, pm, b, wb, kernel="turbo", pixel_scale_ratio=2.0)
     np.testing.assert_array_equal(wa, wb)

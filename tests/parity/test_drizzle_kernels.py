@@ -215,6 +215,30 @@ def test_variance_resampling_matches_stcal(rng):
         good = np.isfinite(theirs)
         np.testing.assert_allclose(ours[good] ** 2, theirs[good], rtol=1e-5)
 
+    # Stage 3: the science goes into a mosaic that already holds another exposure while the
+    # errors go into fresh outputs with their own weight, all in one pass.
+    sci, swht = np.zeros(OSHAPE, np.float32), np.zeros(OSHAPE, np.float32)
+    drizzle_add_image(model["data"], _pixmap(0), sci, swht, weight=weight)
+    errs = [np.zeros(OSHAPE, np.float32) for _ in names]
+    ewht = np.zeros(OSHAPE, np.float32)
+    drizzle_add_image(
+        model["data"],
+        pm,
+        sci,
+        swht,
+        weight=weight,
+        extra=[np.sqrt(model[n]) for n in names],
+        out_extra=errs,
+        out_wht_extra=ewht,
+        pixel_scale_ratio=1.1,
+        fillval=np.nan,
+        **box,
+    )
+    for ours, theirs in zip(errs, official, strict=True):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        good = np.isfinite(theirs)
+        np.testing.assert_allclose(ours[good] ** 2, theirs[good], rtol=1e-5)
+
 
 def _blot_case(rng):
     median = rng.normal(5, 1, (80, 90)).astype(np.float32)

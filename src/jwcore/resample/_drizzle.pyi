@@ -15,6 +15,7 @@ def add_image(
     out_lin: list[npt.NDArray[np.float32]] | None = ...,
     sq: list[npt.NDArray[np.float32]] | None = ...,
     out_sq: list[npt.NDArray[np.float32]] | None = ...,
+    wht_lin: npt.NDArray[np.float32] | None = ...,
     xmin: int = ...,
     xmax: int = ...,
     ymin: int = ...,

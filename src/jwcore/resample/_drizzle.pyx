@@ -23,6 +23,7 @@ cdef extern from "src/drizzle.h" nogil:
         int32_t con_bit
         uint32_t *out_dq
         float *const *out_lin
+        float *wht_lin
         float *const *out_sq
         Py_ssize_t ony, onx
         int kernel
@@ -57,7 +58,8 @@ def add_image(const float[:, ::1] data, const double[:, :, ::1] pixmap,
               float[:, ::1] out, float[:, ::1] wht, int32_t[:, ::1] con=None,
               int con_bit=0, const float[:, ::1] weight=None, const uint32_t[:, ::1] dq=None,
               uint32_t[:, ::1] out_dq=None, list lin=None, list out_lin=None,
-              list sq=None, list out_sq=None, Py_ssize_t xmin=0, Py_ssize_t xmax=-1,
+              list sq=None, list out_sq=None, float[:, ::1] wht_lin=None,
+              Py_ssize_t xmin=0, Py_ssize_t xmax=-1,
               Py_ssize_t ymin=0, Py_ssize_t ymax=-1, int kernel=0, double pixfrac=1.0,
               float iscale=1.0, float pscale_ratio=1.0, float wht_scale=1.0,
               int n_threads=1):
@@ -79,6 +81,8 @@ def add_image(const float[:, ::1] data, const double[:, :, ::1] pixmap,
     out_lin = out_lin or []
     sq = sq or []
     out_sq = out_sq or []
+    if wht_lin is not None:
+        _check2(wht_lin, ony, onx, "out_wht_extra")
     if len(lin) != len(out_lin) or len(sq) != len(out_sq):
         raise ValueError("each extra input array needs one output array")
     if len(lin) > MAX_EXTRA or len(sq) > MAX_EXTRA:
@@ -130,6 +134,7 @@ def add_image(const float[:, ::1] data, const double[:, :, ::1] pixmap,
         a.con_bit = con_bit
         a.out_dq = &out_dq[0, 0] if out_dq is not None else NULL
         a.out_lin = p_olin
+        a.wht_lin = &wht_lin[0, 0] if wht_lin is not None else NULL
         a.out_sq = p_osq
         a.ony = ony
         a.onx = onx

@@ -92,6 +92,7 @@ def drizzle_add_image(
     weight: np.ndarray | None = None,
     extra: Sequence[np.ndarray] = (),
     out_extra: Sequence[np.ndarray] = (),
+    out_wht_extra: np.ndarray | None = None,
     extra_sq: Sequence[np.ndarray] = (),
     out_extra_sq: Sequence[np.ndarray] = (),
     dq: np.ndarray | None = None,
@@ -137,7 +138,13 @@ def drizzle_add_image(
         Per-pixel weight (inverse variance, exposure time, 0 for bad pixels); 1 by default.
     extra, out_extra : sequences of ndarrays, float32
         More input images (shape (ny, nx)) drizzled with the same weights into the given
-        outputs (shape (ony, onx)), sharing ``out_wht``: e.g. error arrays into fresh outputs.
+        outputs (shape (ony, onx)), in the same pass.  They share ``out_wht`` unless
+        ``out_wht_extra`` is given.
+    out_wht_extra : ndarray of shape (ony, onx), float32, optional
+        Separate running weight of the ``extra`` outputs.  jwst resamples each exposure's
+        errors into fresh outputs (then squares and combines them) while the science
+        accumulates into the mosaic: pass fresh ``out_extra`` and ``out_wht_extra`` to do both
+        in one pass.
     extra_sq, out_extra_sq : sequences of ndarrays, float32
         Input variances averaged with squared weights, ``sum(w^2 v) / (sum w)^2``, and
         scaled by ``iscale**2`` (drizzle's ``data2``/``out_img2``).
@@ -242,6 +249,8 @@ def drizzle_add_image(
         raise ValueError("extra/extra_sq need one output array per input array")
     lin = [as_c(a, np.float32, data.shape, "extra input") for a in extra]
     olin = [_output(a, np.float32, oshape, "out_extra") for a in out_extra]
+    if out_wht_extra is not None:
+        _output(out_wht_extra, np.float32, oshape, "out_wht_extra")
     sq = [as_c(a, np.float32, data.shape, "extra_sq input") for a in extra_sq]
     osq = [_output(a, np.float32, oshape, "out_extra_sq") for a in out_extra_sq]
     if (dq is None) != (out_dq is None):
@@ -271,6 +280,7 @@ def drizzle_add_image(
         out_lin=olin,
         sq=sq,
         out_sq=osq,
+        wht_lin=out_wht_extra,
         xmin=box[0],
         xmax=box[1],
         ymin=box[2],
@@ -283,7 +293,14 @@ def drizzle_add_image(
         n_threads=n_threads,
     )
     if fillval is not None:
-        _drizzle.fill(out_data, out_wht, float(fillval), extra=olin + osq, n_threads=n_threads)
+        if out_wht_extra is None:
+            _drizzle.fill(out_data, out_wht, float(fillval), extra=olin + osq, n_threads=n_threads)
+        else:
+            _drizzle.fill(out_data, out_wht, float(fillval), extra=osq, n_threads=n_threads)
+            if olin:
+                _drizzle.fill(
+                    olin[0], out_wht_extra, float(fillval), extra=olin[1:], n_threads=n_threads
+                )
     return int(nmiss)
 
 

@@ -23,12 +23,17 @@
 #define JW_MAX_EXTRA 16
 #define LANCZOS_STEP 0.003 /* spacing of the Lanczos look-up table, in output pixels */
 
-/* Round half away from zero (Fortran NINT), safe for huge or infinite map values. */
+/* Round half away from zero (Fortran NINT), safe for huge or infinite map values.  The
+ * truncating casts equal floor() on the non-negative arguments and avoid a libm call
+ * (baseline x86-64 has no rounding instruction). */
 static inline ptrdiff_t nint(double x) {
     if (x > 1e15) x = 1e15;
     if (x < -1e15) x = -1e15;
-    return x >= 0.0 ? (ptrdiff_t)floor(x + 0.5) : -(ptrdiff_t)floor(0.5 - x);
+    return x >= 0.0 ? (ptrdiff_t)(x + 0.5) : -(ptrdiff_t)(0.5 - x);
 }
+
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+static inline double dmax(double a, double b) { return a > b ? a : b; }
 
 static inline ptrdiff_t pmax(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 static inline ptrdiff_t pmin(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
@@ -113,15 +118,17 @@ static inline void update(const jw_driz_args *a, const band_t *b, ptrdiff_t k, f
     const double vcd = (double)(vc + dow);
     if (vc == 0.0f) {
         a->out[k] = b->d;
-        for (int m = 0; m < a->n_lin; m++) a->out_lin[m][k] = b->dl[m];
+        if (!a->wht_lin)
+            for (int m = 0; m < a->n_lin; m++) a->out_lin[m][k] = b->dl[m];
         for (int m = 0; m < a->n_sq; m++) a->out_sq[m][k] = b->ds[m];
         if (a->out_dq) a->out_dq[k] = b->dqv;
     } else {
         a->out[k] = (float)((double)(a->out[k] * vc + dow * b->d) / vcd);
-        for (int m = 0; m < a->n_lin; m++) {
-            float *o = a->out_lin[m] + k;
-            *o = (float)((double)(*o * vc + dow * b->dl[m]) / vcd);
-        }
+        if (!a->wht_lin)
+            for (int m = 0; m < a->n_lin; m++) {
+                float *o = a->out_lin[m] + k;
+                *o = (float)((double)(*o * vc + dow * b->dl[m]) / vcd);
+            }
         if (a->n_sq) {
             /* variances average with squared weights */
             const double dow2 = (double)(dow * dow), vc2 = (double)(vc * vc);
@@ -134,6 +141,17 @@ static inline void update(const jw_driz_args *a, const band_t *b, ptrdiff_t k, f
         if (a->out_dq) a->out_dq[k] |= b->dqv;
     }
     a->wht[k] = (float)vcd;
+    if (a->wht_lin) {
+        /* the extra arrays keep their own running mean (e.g. per-image errors drizzled into
+         * fresh outputs while the science accumulates into a mosaic) */
+        const float vl = a->wht_lin[k];
+        const double vld = (double)(vl + dow);
+        for (int m = 0; m < a->n_lin; m++) {
+            float *o = a->out_lin[m] + k;
+            *o = vl == 0.0f ? b->dl[m] : (float)((double)(*o * vl + dow * b->dl[m]) / vld);
+        }
+        a->wht_lin[k] = (float)vld;
+    }
 }
 
 static inline void load_pixel(const jw_driz_args *a, band_t *b, ptrdiff_t idx) {
@@ -218,10 +236,10 @@ static int pixel_turbo(const jw_driz_args *a, band_t *b, ptrdiff_t i, ptrdiff_t 
     const double w = (double)pixel_weight(a, j * a->nx + i);
     load_pixel(a, b, j * a->nx + i);
     for (ptrdiff_t jj = j0; jj <= j1; jj++) {
-        const double dy = fmin(yb, (double)jj + 0.5) - fmax(ya, (double)jj - 0.5);
+        const double dy = dmin(yb, (double)jj + 0.5) - dmax(ya, (double)jj - 0.5);
         if (!(dy > 0.0)) continue;
         for (ptrdiff_t ii = i0; ii <= i1; ii++) {
-            const double dx = fmin(xb, (double)ii + 0.5) - fmax(xa, (double)ii - 0.5);
+            const double dx = dmin(xb, (double)ii + 0.5) - dmax(xa, (double)ii - 0.5);
             if (dx > 0.0) update(a, b, jj * a->onx + ii, (float)(dx * dy * scale * w));
         }
     }

@@ -42,6 +42,7 @@ typedef struct {
     int32_t con_bit;      /* value OR-ed into con where this image contributes */
     uint32_t *out_dq;     /* [ony][onx] or NULL (needed when dq is given) */
     float *const *out_lin; /* n_lin outputs */
+    float *wht_lin;        /* [ony][onx] weight sum of the lin outputs, or NULL to share wht */
     float *const *out_sq;  /* n_sq outputs */
     ptrdiff_t ony, onx;
     /* parameters */

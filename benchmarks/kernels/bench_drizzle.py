@@ -5,8 +5,8 @@ Cases (NIRCam full frame, 2048 x 2048, onto a 2100 x 2100 grid, square kernel, p
 - ``sci``: one image with ivm weights and context, jwcore (1 and 2 threads) vs
   ``drizzle.resample.Drizzle.add_image``.
 - ``sci+var``: what jwst's resample step drizzles per exposure: SCI with context, then the
-  three variance arrays (stcal: one fresh Drizzle per sqrt(variance)); jwcore does the
-  variances in one call with extra arrays.
+  three variance arrays (stcal: one fresh Drizzle per sqrt(variance)); jwcore does all of
+  it in one pass (extra arrays with their own weight, ``out_wht_extra``).
 - ``pixmap``: input pixel -> sky -> output pixel for a gwcs input WCS with a degree-5
   distortion: exact gwcs evaluation on every pixel (stcal's calc_pixmap) vs jwcore
   (gwcs on a 32-pixel grid, C TAN projection, C interpolation).
@@ -54,16 +54,29 @@ def run_ours(case, n_threads):
     def once():
         out, wht = np.zeros(OSHAPE, np.float32), np.zeros(OSHAPE, np.float32)
         con = np.zeros(OSHAPE, np.int32)
-        drizzle_add_image(data, pm, out, wht, con, weight=weight, fillval=np.nan,
-                          n_threads=n_threads)
-        if case == "sci+var":
-            errs = [np.zeros(OSHAPE, np.float32) for _ in var]
-            w2 = np.zeros(OSHAPE, np.float32)
-            e = [np.sqrt(v) for v in var]
-            drizzle_add_image(e[0], pm, errs[0], w2, weight=weight, extra=e[1:],
-                              out_extra=errs[1:], fillval=np.nan, n_threads=n_threads)
-            for a in errs:
-                np.square(a, out=a)
+        if case == "sci":
+            drizzle_add_image(
+                data, pm, out, wht, con, weight=weight, fillval=np.nan, n_threads=n_threads
+            )
+            return
+        # one pass: the science into the mosaic, the errors into fresh outputs of their own
+        errs = [np.zeros(OSHAPE, np.float32) for _ in var]
+        w2 = np.zeros(OSHAPE, np.float32)
+        drizzle_add_image(
+            data,
+            pm,
+            out,
+            wht,
+            con,
+            weight=weight,
+            extra=[np.sqrt(v) for v in var],
+            out_extra=errs,
+            out_wht_extra=w2,
+            fillval=np.nan,
+            n_threads=n_threads,
+        )
+        for a in errs:
+            np.square(a, out=a)
 
     return once
 
@@ -79,8 +92,9 @@ def run_drizzle(case):
         if case == "sci+var":
             for v in var:  # as stcal's Resample._resample_one_variance_array
                 dv = Drizzle(kernel="square", out_shape=OSHAPE, fillval=np.nan, disable_ctx=True)
-                dv.add_image(np.sqrt(v), exptime=1.0, pixmap=pm, weight_map=weight,
-                             pixel_scale_ratio=1.0)
+                dv.add_image(
+                    np.sqrt(v), exptime=1.0, pixmap=pm, weight_map=weight, pixel_scale_ratio=1.0
+                )
                 _ = dv.out_img**2
 
     return once
@@ -131,8 +145,13 @@ def child(spec):
 
 
 def measure(spec):
-    out = subprocess.run([sys.executable, str(HERE), "--child", spec], capture_output=True,
-                         text=True, check=True, env=os.environ.copy())
+    out = subprocess.run(
+        [sys.executable, str(HERE), "--child", spec],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ.copy(),
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     return statistics.median(res["times"]), res["rss_mib"]
 
@@ -142,10 +161,14 @@ def main():
         child(sys.argv[2])
         return
     load = os.getloadavg()[0]
-    print(f"jwcore.resample benchmark, {SHAPE[1]}x{SHAPE[0]} -> {OSHAPE[1]}x{OSHAPE[0]}, "
-          f"median of {REPEAT}, load average at start {load:.2f} on {os.cpu_count()} cores")
-    print(f"{'case':<10} {'official s':>11} {'jwcore 1t s':>12} {'ratio':>7} {'jwcore 2t s':>12} "
-          f"{'ratio':>7} {'RSS off MiB':>12} {'RSS 1t MiB':>11}")
+    print(
+        f"jwcore.resample benchmark, {SHAPE[1]}x{SHAPE[0]} -> {OSHAPE[1]}x{OSHAPE[0]}, "
+        f"median of {REPEAT}, load average at start {load:.2f} on {os.cpu_count()} cores"
+    )
+    print(
+        f"{'case':<10} {'official s':>11} {'jwcore 1t s':>12} {'ratio':>7} {'jwcore 2t s':>12} "
+        f"{'ratio':>7} {'RSS off MiB':>12} {'RSS 1t MiB':>11}"
+    )
     rows = [
         ("sci", "sci:drizzle", "sci:1", "sci:2"),
         ("sci+var", "sci+var:drizzle", "sci+var:1", "sci+var:2"),
@@ -155,8 +178,10 @@ def main():
         t_off, r_off = measure(off)
         t1, r1 = measure(one)
         t2, _ = measure(two)
-        print(f"{name:<10} {t_off:>11.3f} {t1:>12.3f} {t_off / t1:>7.1f} {t2:>12.3f} "
-              f"{t_off / t2:>7.1f} {r_off:>12.0f} {r1:>11.0f}")
+        print(
+            f"{name:<10} {t_off:>11.3f} {t1:>12.3f} {t_off / t1:>7.1f} {t2:>12.3f} "
+            f"{t_off / t2:>7.1f} {r_off:>12.0f} {r1:>11.0f}"
+        )
 
 
 if __name__ == "__main__":

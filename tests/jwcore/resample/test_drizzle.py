@@ -167,6 +167,7 @@ def _big_case(rng, shape=(150, 170), oshape=(320, 420)):
     weight = rng.uniform(0.1, 1, shape).astype(np.float32)
     pm = affine_map(shape, shift=(200.2, 20.9), rot=0.7, scale=1.2, curve=1e-3)
     pm[10:13, 40:44] = np.nan  # undefined map: those pixels are skipped
+    pm[12, 42] = np.inf
     return data, weight, pm, oshape
 
 

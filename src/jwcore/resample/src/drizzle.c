@@ -87,7 +87,9 @@ static inline double quad_overlap(double ii, double jj, const double *x, const d
 }
 
 /* Bilinear interpolation of the pixel map at input position (xc, yc); the cell is clamped to
- * the map so that edge pixels extrapolate.  Returns nonzero when the result is NaN. */
+ * the map so that edge pixels extrapolate.  Returns nonzero when the result is not finite
+ * (drizzle only rejects NaN; an infinite corner would make the footprint cover the whole
+ * output with NaN overlaps). */
 static inline int map_point(const jw_driz_args *a, double xc, double yc, double *xo, double *yo) {
     ptrdiff_t i0 = (ptrdiff_t)xc, j0 = (ptrdiff_t)yc; /* truncation, as drizzle */
     if (i0 < 0) i0 = 0;
@@ -100,7 +102,7 @@ static inline int map_point(const jw_driz_args *a, double xc, double yc, double 
     const double *p10 = p00 + 2, *p01 = p00 + 2 * a->nx, *p11 = p01 + 2;
     *xo = p00[0] * x1 * y1 + p10[0] * x * y1 + p01[0] * x1 * y + p11[0] * x * y;
     *yo = p00[1] * x1 * y1 + p10[1] * x * y1 + p01[1] * x1 * y + p11[1] * x * y;
-    return isnan(*xo) || isnan(*yo);
+    return !isfinite(*xo) || !isfinite(*yo);
 }
 
 /* Per-thread state: the band of output rows the thread owns and its scratch values. */
@@ -408,7 +410,7 @@ int jw_drizzle_add(const jw_driz_args *a, int n_threads, int64_t *nmiss) {
             const double *mrow = a->pixmap + 2 * j * a->nx;
             for (ptrdiff_t i = a->xmin; i <= a->xmax; i++) {
                 const double ox = mrow[2 * i], oy = mrow[2 * i + 1];
-                if (isnan(ox) || isnan(oy)) {
+                if (!isfinite(ox) || !isfinite(oy)) {
                     misses += t == 0;
                     continue;
                 }

@@ -135,13 +135,14 @@ def child(spec):
         fn = run_drizzle(kind)
     else:
         fn = run_ours(kind, int(arg))
-    times = []
+    times, cpu = [], []
     for _ in range(REPEAT):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # MiB on Linux
-    print(json.dumps({"times": times, "rss_mib": rss}))
+    print(json.dumps({"times": times, "cpu": cpu, "rss_mib": rss}))
 
 
 def measure(spec):
@@ -153,7 +154,7 @@ def measure(spec):
         env=os.environ.copy(),
     )
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    return statistics.median(res["times"]), res["rss_mib"]
+    return statistics.median(res["times"]), statistics.median(res["cpu"]), res["rss_mib"]
 
 
 def main():

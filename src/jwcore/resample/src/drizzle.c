@@ -110,6 +110,11 @@ typedef struct {
     ptrdiff_t lo, hi; /* owned output rows [lo, hi) */
     float d, dl[JW_MAX_EXTRA], ds[JW_MAX_EXTRA];
     uint32_t dqv;
+    /* right-hand corners of the last square-kernel pixel, reused as the left-hand corners
+     * of the next one when pixfrac = 1 (the same points, so the same numbers) */
+    ptrdiff_t last_i, last_j;
+    int last_ok;
+    double cx[2], cy[2];
 } band_t;
 
 /* The running weighted mean of drizzle: float products, double division. */
@@ -183,8 +188,24 @@ static int pixel_square(const jw_driz_args *a, band_t *b, ptrdiff_t i, ptrdiff_t
     const double xin[4] = {(double)i - dh, (double)i + dh, (double)i + dh, (double)i - dh};
     const double yin[4] = {(double)j + dh, (double)j + dh, (double)j - dh, (double)j - dh};
     double x[4], y[4];
+    const int reuse = dh == 0.5 && b->last_ok && b->last_j == j && b->last_i == i - 1;
+    if (reuse) {
+        x[0] = b->cx[0];
+        y[0] = b->cy[0];
+        x[3] = b->cx[1];
+        y[3] = b->cy[1];
+    }
+    b->last_ok = 0;
     for (int k = 0; k < 4; k++)
-        if (map_point(a, xin[k], yin[k], x + k, y + k)) return owner;
+        if (!(reuse && (k == 0 || k == 3)) && map_point(a, xin[k], yin[k], x + k, y + k))
+            return owner;
+    b->last_ok = 1;
+    b->last_i = i;
+    b->last_j = j;
+    b->cx[0] = x[1];
+    b->cy[0] = y[1];
+    b->cx[1] = x[2];
+    b->cy[1] = y[2];
     double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
     for (int k = 1; k < 4; k++) {
         xlo = x[k] < xlo ? x[k] : xlo;

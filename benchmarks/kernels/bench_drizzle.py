@@ -166,9 +166,10 @@ def main():
         f"jwcore.resample benchmark, {SHAPE[1]}x{SHAPE[0]} -> {OSHAPE[1]}x{OSHAPE[0]}, "
         f"median of {REPEAT}, load average at start {load:.2f} on {os.cpu_count()} cores"
     )
+    print("wall seconds, CPU seconds in brackets (steadier when other jobs load the machine)")
     print(
-        f"{'case':<10} {'official s':>11} {'jwcore 1t s':>12} {'ratio':>7} {'jwcore 2t s':>12} "
-        f"{'ratio':>7} {'RSS off MiB':>12} {'RSS 1t MiB':>11}"
+        f"{'case':<8} {'official':>16} {'jwcore 1 thread':>16} {'ratio':>11} "
+        f"{'jwcore 2 threads':>17} {'ratio':>6} {'peak RSS MiB off/1t':>20}"
     )
     rows = [
         ("sci", "sci:drizzle", "sci:1", "sci:2"),
@@ -176,12 +177,13 @@ def main():
         ("pixmap", "pixmap:gwcs", "pixmap:1", "pixmap:2"),
     ]
     for name, off, one, two in rows:
-        t_off, r_off = measure(off)
-        t1, r1 = measure(one)
-        t2, _ = measure(two)
+        t_off, c_off, r_off = measure(off)
+        t1, c1, r1 = measure(one)
+        t2, c2, _ = measure(two)
         print(
-            f"{name:<10} {t_off:>11.3f} {t1:>12.3f} {t_off / t1:>7.1f} {t2:>12.3f} "
-            f"{t_off / t2:>7.1f} {r_off:>12.0f} {r1:>11.0f}"
+            f"{name:<8} {t_off:>7.2f} ({c_off:>6.2f}) {t1:>7.2f} ({c1:>6.2f}) "
+            f"{t_off / t1:>4.1f} ({c_off / c1:>4.1f}) {t2:>8.2f} ({c2:>6.2f}) "
+            f"{t_off / t2:>6.1f} {r_off:>12.0f}/{r1:.0f}"
         )
 
 

@@ -29,6 +29,8 @@ def coarse_nodes(n: int, step: int = DEFAULT_STEP) -> np.ndarray:
 
     The last node is always the last pixel, so the grid covers the image with no
     extrapolation; a last interval shorter than ``step / 2`` is merged into the previous one.
+    Short axes get a finer step so that there are at least 4 nodes (a cubic) when the axis
+    has 4 pixels or more.
 
     Parameters
     ----------
@@ -45,6 +47,8 @@ def coarse_nodes(n: int, step: int = DEFAULT_STEP) -> np.ndarray:
         raise ValueError(f"an axis needs at least 2 pixels, got {n}")
     if step < 1:
         raise ValueError(f"step must be at least 1, got {step}")
+    if n >= 4:
+        step = min(step, max(1, (n - 1) // 3))
     nodes = np.arange(0, n - 1, step, dtype=np.float64)
     if len(nodes) > 1 and (n - 1) - nodes[-1] < step / 2:
         nodes = nodes[:-1]

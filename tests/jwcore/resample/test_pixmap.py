@@ -59,9 +59,12 @@ def test_cubics_are_interpolated_exactly_and_threads_agree(rng):
 
 
 def test_coarse_nodes_cover_the_edges():
-    assert coarse_nodes(10, 4).tolist() == [0, 4, 9]
-    assert coarse_nodes(11, 4).tolist() == [0, 4, 8, 10]
+    assert coarse_nodes(13, 4).tolist() == [0, 4, 8, 12]
+    assert coarse_nodes(15, 4).tolist() == [0, 4, 8, 12, 14]
+    assert coarse_nodes(14, 4).tolist() == [0, 4, 8, 13]  # a short last interval is merged
     assert coarse_nodes(2, 32).tolist() == [0, 1]
+    assert coarse_nodes(40, 32).tolist() == [0, 13, 26, 39]  # short axes keep a cubic
+    assert len(coarse_nodes(2048, 32)) == 65
     with pytest.raises(ValueError, match="at least 2 pixels"):
         coarse_nodes(1)
     with pytest.raises(ValueError, match="step must be at least 1"):

@@ -5,6 +5,7 @@ Each algorithm family lives in a subpackage that works on NumPy arrays and plain
 
 - :mod:`jwcore.detector`: per-pixel detector corrections (saturation flagging, ...)
 - :mod:`jwcore.dqflags`: the JWST data-quality flag values
+- :mod:`jwcore.resample`: drizzle, blot and fast pixel maps
 
 Every kernel takes ``n_threads`` and gives identical results for any thread count.
 """

@@ -17,6 +17,7 @@ from ._version import __version__
 #: command -> (module with ``add_arguments(parser)`` and ``run(args)``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("jwcal.info", "summarise a product: model, instrument, mode, shapes, steps, DQ"),
+    "asn-from-list": ("jwcal.associations.from_list", "make an association from files"),
 }
 
 

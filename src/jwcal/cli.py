@@ -17,6 +17,8 @@ from ._version import __version__
 #: command -> (module with ``add_arguments(parser)`` and ``run(args)``, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("jwcal.info", "summarise a product: model, instrument, mode, shapes, steps, DQ"),
+    "list": ("jwcal.stpipe.listing", "list the pipelines and steps, and which jwcal has"),
+    "auto": ("jwcal.stpipe.auto", "run the pipelines an exposure's EXP_TYPE calls for"),
     "asn-from-list": ("jwcal.associations.from_list", "make an association from files"),
 }
 

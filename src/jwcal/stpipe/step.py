@@ -1,0 +1,507 @@
+"""The Step: one calibration step with typed parameters, reference files and outputs."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+from os.path import abspath, isfile, join, split
+from pathlib import Path
+from typing import ClassVar
+
+from ..errors import ConfigError
+from . import config as _config
+from . import logs
+from .output import make_output_path
+from .params import UNIVERSAL_PARAMS, Param, override_param
+from .threads import get_threads, resolve_maximum_cores
+
+__all__ = ["Step"]
+
+_log = logging.getLogger("jwcal.stpipe")
+_SPEC_CACHE: dict[type, dict[str, Param]] = {}
+
+#: EXP_TYPEs of FGS guide-mode data: opened as GuiderRawModel where others are RampModel.
+FGS_GUIDE_EXP_TYPES = frozenset(
+    ("FGS_ACQ1", "FGS_ACQ2", "FGS_FINEGUIDE", "FGS_ID-IMAGE", "FGS_ID-STACK", "FGS_TRACK")
+)
+
+
+def _is_model(obj) -> bool:
+    from ..datamodels import DataModel
+    from ..datamodels.asdf_models import AsdfReferenceModel
+
+    return isinstance(obj, (DataModel, AsdfReferenceModel))
+
+
+class Step:
+    """Base class of every calibration step.
+
+    Subclasses set ``class_alias`` (the jwst alias), ``cal_step`` (the
+    ``meta.cal_step`` entry they set), ``params`` (:class:`~jwcal.stpipe.Param` by name,
+    with jwst 3.0.0's defaults), ``reference_file_types``, and implement ``process``.
+
+    Parameters
+    ----------
+    name : str, optional
+        Instance name (default: the class name; inside a pipeline, the step's key).  The
+        default output suffix is the name in lower case.
+    parent : Step, optional
+        The pipeline running this step.
+    config_file : str, optional
+        The parameter file this step was configured from.
+    **params
+        Parameter values (validated and converted to the declared types).
+    """
+
+    class_alias: ClassVar[str | None] = None
+    cal_step: ClassVar[str | None] = None
+    params: ClassVar[dict[str, Param]] = {}
+    reference_file_types: ClassVar[tuple[str, ...]] = ()
+
+    # ----- parameters ----------------------------------------------------------------------
+    @classmethod
+    def param_specs(cls) -> dict[str, Param]:
+        """Every parameter of the class: universal ones, the class's, ``override_<reftype>``."""
+        specs = _SPEC_CACHE.get(cls)
+        if specs is None:
+            specs = dict(UNIVERSAL_PARAMS)
+            for klass in reversed(cls.__mro__):
+                specs.update(klass.__dict__.get("params", {}) or {})
+            for rt in cls.reference_file_types:
+                specs[f"override_{rt}"] = override_param(rt)
+            _SPEC_CACHE[cls] = specs
+        return specs
+
+    def __init__(self, name=None, parent=None, config_file=None, **params):
+        specs = self.param_specs()
+        object.__setattr__(self, "name", name or type(self).__name__)
+        object.__setattr__(self, "parent", parent)
+        object.__setattr__(self, "config_file", config_file)
+        object.__setattr__(self, "_input_dir", None)
+        object.__setattr__(self, "_input_filename", None)
+        unknown = sorted(set(params) - set(specs))
+        if unknown:
+            what = "parameter" if len(unknown) == 1 else "parameters"
+            raise ConfigError(f"unknown {what} {', '.join(unknown)} for {type(self).__name__}")
+        for key, spec in specs.items():
+            object.__setattr__(self, key, copy.deepcopy(spec.default))
+        for key, value in params.items():
+            setattr(self, key, value)
+        self._refs_used: list[tuple[str, str]] = []
+        self._summary: list[tuple[str, str, float]] = []
+        self.log = logging.getLogger(f"{logs.LOGGER_NAME}.{self.qualified_name}")
+
+    def __setattr__(self, key, value):
+        spec = self.param_specs().get(key)
+        if spec is not None:
+            value = spec.convert(value, f"{self.name}.{key}")
+        object.__setattr__(self, key, value)
+
+    @property
+    def qualified_name(self) -> str:
+        return self.name if self.parent is None else f"{self.parent.qualified_name}.{self.name}"
+
+    def get_pars(self, include_steps: bool = True) -> dict:
+        """The current parameter values (overrides only when set)."""
+        out = {}
+        for key in self.param_specs():
+            value = getattr(self, key)
+            if key.startswith("override_") and (value is None or _is_model(value)):
+                continue
+            out[key] = copy.deepcopy(value) if not callable(value) else value
+        return out
+
+    def update_pars(self, parameters: dict) -> None:
+        """Set parameters from a dict like :meth:`get_pars` returns (unknown keys ignored)."""
+        specs = self.param_specs()
+        for key, value in parameters.items():
+            if key in specs:
+                setattr(self, key, value)
+
+    def export_config(self, filename) -> Path:
+        """Write the parameters as a parameter file (ASDF, or ``.cfg`` by extension)."""
+        return _config.write_parameter_file(self, filename)
+
+    @property
+    def n_threads(self) -> int:
+        """Threads for the kernels: from ``maximum_cores`` when the step has it."""
+        if "maximum_cores" in self.param_specs():
+            return resolve_maximum_cores(self.maximum_cores)
+        return get_threads()
+
+    # ----- construction from configurations -----------------------------------------------
+    @classmethod
+    def from_config(cls, config: dict, name=None, parent=None, config_file=None):
+        """An instance from a configuration dict (already checked by ``filter_config``)."""
+        cfg = dict(config)
+        cfg.pop("class", None)
+        cfg_name = cfg.pop("name", None)
+        return cls(name or cfg_name, parent=parent, config_file=config_file, **cfg)
+
+    @classmethod
+    def build_config(cls, config_file=None, defaults_file=None, **kwargs) -> tuple[dict, str]:
+        """Merge the parameter sources in jwst's order of precedence.
+
+        Class defaults for sub-steps (``Pipeline.step_params``) < ``defaults_file`` (a
+        variant's shipped .cfg) < ``config_file`` (the user's parameter file) < ``kwargs``.
+
+        Returns
+        -------
+        config : dict
+        name : str or None
+            The instance name given by the files, if any.
+        """
+        config: dict = {}
+        name = None
+        step_params = getattr(cls, "step_params", None)
+        if step_params:
+            config = _config.merge_config(config, {"steps": copy.deepcopy(step_params)})
+        for path in (defaults_file, config_file):
+            if path is None:
+                continue
+            p = _config.find_config_file(path)
+            raw = _config.read_parameter_file(p)
+            name = raw.get("name") or name
+            checked = _config.filter_config(cls, raw, str(p), strict=False)
+            config = _config.merge_config(config, checked)
+        if kwargs:
+            steps = kwargs.get("steps")
+            if steps:
+                steps = {k: dict(v) for k, v in steps.items()}
+                for sname, sub in steps.items():
+                    ref = sub.pop("config_file", None)
+                    if ref:
+                        base = Path(config_file).parent if config_file else Path()
+                        loaded = _config.read_parameter_file(base / ref)
+                        loaded.pop("class", None)
+                        loaded.pop("name", None)
+                        steps[sname] = _config.merge_config(loaded, sub)
+                kwargs = {**kwargs, "steps": steps}
+            checked = _config.filter_config(cls, kwargs, "", strict=True)
+            config = _config.merge_config(config, checked)
+        return config, name
+
+    @classmethod
+    def call(cls, *args, config_file=None, **kwargs):
+        """Configure a new instance and run it on ``args``.
+
+        Parameters
+        ----------
+        *args
+            The input: a file, a model or an association (``asn.json``).
+        config_file : str or Path, optional
+            A parameter file (ASDF or ``.cfg``); keyword arguments win over it.
+        **kwargs
+            Parameters; ``steps={"jump": {...}}`` for a pipeline's steps.
+        """
+        with logs.ensure_handler():
+            config, name = cls.build_config(config_file=config_file, **kwargs)
+            instance = cls.from_config(config, name=name, config_file=config_file)
+            return instance.run(*args)
+
+    # ----- running ------------------------------------------------------------------------
+    def process(self, *args):
+        """Do the work of the step: subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement process()")
+
+    def run(self, *args):
+        """Run the step on its input: hooks, skip, the work, bookkeeping and saving."""
+        from .hooks import run_hooks
+
+        t0 = time.perf_counter()
+        top = self.parent is None
+        what = ", ".join(_describe(a) for a in args)
+        self.log.info("%s running on %s", self.qualified_name, what or "no input")
+        if top:
+            self.log.debug("parameters: %s", self.get_pars())
+        if args:
+            self.set_primary_input(args[0])
+        if self.output_file is not None:
+            self.save_results = True
+        if self.output_dir:
+            os.makedirs(os.path.expandvars(os.path.expanduser(self.output_dir)), exist_ok=True)
+        if self.suffix is None:
+            self.suffix = self.default_suffix()
+        args = run_hooks(self, "pre", args)
+        self._refs_used = []
+        if top and self.skip:
+            self.log.info("%s run on its own, so skip is set to False", self.name)
+            self.skip = False
+        if self.skip:
+            self.log.info("%s skipped", self.name)
+            result = args[0] if args else None
+            self._mark_skipped(result)
+        else:
+            result = self.process(*args)
+        result = run_hooks(self, "post", (result,))[0]
+        for model in _models_in(result):
+            self.finalize_result(model)
+        self._refs_used = []
+        if not self.skip and self.save_results and result is not None:
+            self._save_result(result)
+        self._finish(result, t0)
+        return result
+
+    def _finish(self, result, t0: float) -> None:
+        dt = time.perf_counter() - t0
+        status = self._status_of(result)
+        self.log.info(
+            "%s done: %s in %.2f s (peak RSS %.0f MB)", self.name, status, dt, logs.peak_rss_mb()
+        )
+        if self.parent is not None:
+            self.parent._summary.append((self.name, status, dt))
+
+    def _status_of(self, result) -> str:
+        if self.skip:
+            return "SKIPPED"
+        key = self.cal_step or self.class_alias
+        for model in _models_in(result):
+            value = model.meta.get(f"cal_step.{key}") if key else None
+            if value:
+                return str(value)
+        return "COMPLETE"
+
+    def _mark_skipped(self, result) -> None:
+        for model in _models_in(result):
+            self.record_step_status(model, "SKIPPED")
+
+    def _save_result(self, result) -> None:
+        if isinstance(result, (list, tuple)):
+            many = len(result) > 1
+            for i, r in enumerate(result):
+                if _is_model(r):
+                    self.save_model(r, idx=i if many and self.output_use_index else None)
+        elif _is_model(result):
+            self.save_model(result)
+
+    def finalize_result(self, model) -> None:
+        """Record the reference files used in ``meta.ref_file`` of a result."""
+        if not hasattr(model, "meta"):
+            return
+        for reftype, name in self._refs_used:
+            model.meta.set(f"ref_file.{reftype}.name", name)
+
+    def record_step_status(self, model, status: str) -> None:
+        """Set ``meta.cal_step.<cal_step>`` of ``model`` (or of each model in a list)."""
+        key = self.cal_step or self.class_alias
+        if not key:
+            return
+        for m in _models_in(model):
+            m.meta.set(f"cal_step.{key}", status)
+
+    # ----- inputs -------------------------------------------------------------------------
+    def set_primary_input(self, obj, exclusive: bool = True) -> None:
+        """Remember the input's name, from which output names are made."""
+        if not exclusive or self.search_attr("_input_dir") is None:
+            if isinstance(obj, (str, os.PathLike)) and isfile(obj):
+                self._input_dir = split(os.fspath(obj))[0]
+        if exclusive and self.search_attr("_input_filename") is not None:
+            return
+        if isinstance(obj, (str, os.PathLike)):
+            self._input_filename = os.fspath(obj)
+        elif _is_model(obj):
+            name = obj.meta.get("filename")
+            if not name and getattr(obj, "path", None) is not None:
+                name = obj.path.name
+            self._input_filename = name
+        elif isinstance(obj, (list, tuple)) and obj:
+            self.set_primary_input(obj[0], exclusive)
+        elif hasattr(obj, "table_name"):
+            self._input_filename = obj.table_name
+
+    @property
+    def input_dir(self) -> str:
+        """Directory of input files named without one (the input's own, by default)."""
+        return self.search_attr("_input_dir", "") or ""
+
+    @input_dir.setter
+    def input_dir(self, value) -> None:
+        object.__setattr__(self, "_input_dir", value or None)
+
+    def make_input_path(self, file_path):
+        """``file_path`` in ``input_dir`` when it names no directory."""
+        if isinstance(file_path, (str, os.PathLike)):
+            head, tail = split(os.fspath(file_path))
+            if not head and self.input_dir:
+                return join(self.input_dir, tail)
+        return file_path
+
+    def prepare_output(self, init, model_class=None, make_copy=None):
+        """The input as a model this step may modify.
+
+        A path is opened (as ``model_class`` when given); a model passed by the user is
+        copied when the step runs on its own (not inside a pipeline, where the previous
+        step's output is taken over) or converted when it is of another class (a raw
+        ``Level1bModel`` becomes a ``RampModel``: float32 data, zero GROUPDQ and PIXELDQ).
+        Asking for a ``RampModel`` gives a ``GuiderRawModel`` for FGS guide-mode exposures,
+        as jwst does.  A list is handled item by item; ``asn.json`` gives the association.
+        """
+        from .. import datamodels
+
+        if make_copy is None:
+            make_copy = self.parent is None
+        if isinstance(init, (list, tuple)):
+            return [self.prepare_output(m, model_class, make_copy) for m in init]
+        if isinstance(init, (str, os.PathLike)):
+            path = self.make_input_path(init)
+            if Path(path).suffix.lower() == ".json":
+                from ..associations import load_asn
+
+                return load_asn(path)
+            model = datamodels.open(path)
+            target = self._target_class(model, model_class)
+            if target is None or isinstance(model, target):
+                return model
+            model.close()
+            return target(path)
+        if not _is_model(init):
+            from ..errors import InputError
+
+            raise InputError(f"{self.name}: cannot use a {type(init).__name__} as input")
+        target = self._target_class(init, model_class)
+        if target is not None and not isinstance(init, target):
+            return target(init)
+        return init.copy() if make_copy else init
+
+    @staticmethod
+    def _target_class(model, model_class):
+        from .. import datamodels
+
+        if model_class is None:
+            return None
+        if model_class is datamodels.RampModel:
+            exp = str(model.meta.get("exposure.type") or "").upper()
+            if exp in FGS_GUIDE_EXP_TYPES:
+                return datamodels.GuiderRawModel
+        return model_class
+
+    # ----- reference files ----------------------------------------------------------------
+    def effective_refdir(self):
+        """The reference directory: this step's or a parent's ``refdir``, or $JWCAL_REFDIR."""
+        from ..references import refdir_from_env
+
+        return self.search_attr("refdir") or refdir_from_env()
+
+    def get_reference_file(self, model, reftype: str):
+        """The path of the ``reftype`` reference file for ``model``, or ``"N/A"``.
+
+        ``override_<reftype>`` wins (a path, ``N/A``, or a reference model, which is
+        returned as it is); then the reference directory; then a CRDS cache on disk.
+        Raises ReferenceFileError when none is found.
+        """
+        from ..references import NOT_APPLICABLE, find_reference
+
+        rt = reftype.lower()
+        override = getattr(self, f"override_{rt}", None)
+        if _is_model(override):
+            self._record_ref(model, rt, "user-supplied model")
+            return override
+        path = find_reference(model.meta, rt, override=override, refdir=self.effective_refdir())
+        if path == NOT_APPLICABLE:
+            recorded = NOT_APPLICABLE
+        else:
+            crds = os.environ.get("CRDS_PATH")
+            recorded = abspath(path)
+            if override in (None, "") and crds and recorded.startswith(abspath(crds)):
+                recorded = "crds://" + Path(path).name
+        self._record_ref(model, rt, recorded)
+        self.log.info("Using %s reference file %s", rt.upper(), path)
+        return path
+
+    def _record_ref(self, model, reftype: str, name: str) -> None:
+        self._refs_used = [r for r in self._refs_used if r[0] != reftype]
+        self._refs_used.append((reftype, name))
+        if hasattr(model, "meta"):
+            model.meta.set(f"ref_file.{reftype}.name", name)
+
+    def load_reference(self, model, reftype: str):
+        """The ``reftype`` reference for ``model``, opened and cut to its subarray.
+
+        Returns None when the reference is ``N/A``.  The instrument and detector are
+        checked, and ``meta.ref_file.<reftype>.name`` is recorded.
+        """
+        from ..references import NOT_APPLICABLE
+        from ..references import load_reference as _load
+        from ..references.subarray import fit_to_exposure
+
+        found = self.get_reference_file(model, reftype)
+        if _is_model(found):
+            if hasattr(found, "schema_def"):
+                return fit_to_exposure(found.copy(), model, reftype.upper())
+            return found
+        if found == NOT_APPLICABLE:
+            return None
+        return _load(found, model, reftype)
+
+    # ----- outputs ------------------------------------------------------------------------
+    def default_suffix(self) -> str:
+        return self.name.lower()
+
+    def default_output_file(self, input_file=None) -> str:
+        name = input_file if isinstance(input_file, str) else None
+        if name is None:
+            name = self.search_attr("_input_filename")
+        if name is None:
+            name = f"step_{self.name}{self.output_ext}"
+        return name
+
+    def make_output_path(self, basepath=None, ext=None, suffix=None, **components) -> str:
+        """The output path by the JWST naming rules (see :mod:`jwcal.stpipe.output`)."""
+        return make_output_path(self, basepath=basepath, ext=ext, suffix=suffix, **components)
+
+    def save_model(self, model, suffix=None, idx=None, output_file=None, force=False, **comps):
+        """Save ``model`` under this step's naming rules, if saving is asked for.
+
+        Returns the path written, or None when ``save_results`` is off and no
+        ``output_file`` is set (unless ``force``).
+        """
+        if output_file in (None, ""):
+            output_file = self.output_file
+        if not force and not self.save_results and not output_file:
+            return None
+        if self.output_use_model or (output_file is None and not self.search_output_file):
+            output_file = model.meta.get("filename")
+            idx = None
+        path = self.make_output_path(basepath=output_file, suffix=suffix, idx=idx, **comps)
+        out = model.save(path)
+        self.log.info("Saved %s", out)
+        return str(out)
+
+    def search_attr(self, attribute: str, default=None, parent_first: bool = False):
+        """The first non-None ``attribute`` of this step or its parents."""
+        if parent_first and self.parent is not None:
+            value = self.parent.search_attr(attribute, parent_first=True)
+            if value is not None:
+                return value
+        value = getattr(self, attribute, None)
+        if value is None and self.parent is not None:
+            value = self.parent.search_attr(attribute)
+        return default if value is None else value
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.qualified_name}>"
+
+
+def _models_in(result):
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        return [m for m in result if _is_model(m)]
+    if _is_model(result):
+        return [result]
+    members = getattr(result, "models", None)
+    if isinstance(members, list):
+        return [m for m in members if _is_model(m)]
+    return []
+
+
+def _describe(obj) -> str:
+    if isinstance(obj, (str, os.PathLike)):
+        return os.fspath(obj)
+    if _is_model(obj):
+        return repr(obj)
+    if isinstance(obj, (list, tuple)):
+        return f"{len(obj)} inputs"
+    return type(obj).__name__

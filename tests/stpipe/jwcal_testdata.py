@@ -14,6 +14,10 @@ import numpy as np
 
 from jwcal import datamodels as dm
 from jwcal.dqflags import pixel as PIXEL
+from jwcal.steps.dq_init import DQInitStep
+from jwcal.steps.group_scale import GroupScaleStep
+from jwcal.steps.saturation import SaturationStep
+from jwcal.stpipe import Param, Pipeline
 
 INSTRUMENT = "NIRCAM"
 DETECTOR = "NRCA1"
@@ -22,7 +26,7 @@ SCI_REGION = (9, 17, 40, 24)  # xstart, ystart, nx, ny
 REF_REGION = (1, 1, 64, 48)
 
 
-def _meta_common(m, region, reftype=None):
+def _meta_common(m, region, reftype=None, exp_type="NRC_IMAGE"):
     x0, y0, nx, ny = region
     m.meta.telescope = "JWST"
     m.meta.instrument.name = INSTRUMENT
@@ -42,7 +46,7 @@ def _meta_common(m, region, reftype=None):
         m.meta.description = f"test {reftype} for jwcal"
         m.meta.author = "jwcal tests"
         m.meta.subarray.name = "GENERIC"
-        m.meta.exposure.type = "NRC_IMAGE"
+        m.meta.exposure.type = exp_type
         m.meta.exposure.readpatt = "ANY"
 
 
@@ -186,7 +190,7 @@ def make_rate(rng, ints=False, gain_factor=None, region=SCI_REGION):
     return m
 
 
-def write_refs(directory, rng=None):
+def write_refs(directory, exp_type="NRC_IMAGE"):
     """Write mask, saturation, superbias and gain references; return reftype -> path."""
     from pathlib import Path
 
@@ -199,5 +203,43 @@ def write_refs(directory, rng=None):
         ("superbias", make_superbias()),
         ("gain", make_gain()),
     ):
+        model.meta.exposure.type = exp_type
         out[rt] = str(model.save(d / f"jwcal_test_{rt}.fits"))
     return out
+
+
+# A small pipeline of real steps, importable by the command line in tests
+# (``python -m jwcal jwcal_testdata.DqSatPipeline ...`` with this directory on PYTHONPATH).
+
+
+class DqSatPipeline(Pipeline):
+    """group_scale, dq_init and saturation: the start of stage 1."""
+
+    class_alias = "calwebb_dqsat"
+    params = {"save_calibrated_ramp": Param(bool, False, "save the ramp before the end")}
+    step_defs = {
+        "group_scale": GroupScaleStep,
+        "dq_init": DQInitStep,
+        "saturation": SaturationStep,
+    }
+
+    def process(self, input):
+        model = self.prepare_output(input, dm.RampModel)
+        model = self.group_scale.run(model)
+        model = self.dq_init.run(model)
+        if self.save_calibrated_ramp:
+            self.save_model(model, "dqramp")
+        model = self.saturation.run(model)
+        self.suffix = "ramp"
+        return model
+
+
+def step_overrides(refs):
+    """The ``steps`` argument giving DqSatPipeline every reference file."""
+    return {
+        "dq_init": {"override_mask": refs["mask"]},
+        "saturation": {
+            "override_saturation": refs["saturation"],
+            "override_superbias": refs["superbias"],
+        },
+    }

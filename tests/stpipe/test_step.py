@@ -263,3 +263,25 @@ def test_get_pars_and_update_pars():
     assert "override_gain" not in pars["steps"]["add"]
     p.update_pars({"save_middle": True, "steps": {"scale": {"factor": 9}}})
     assert p.save_middle is True and p.scale.factor == 9.0
+
+
+def test_association_id_in_output_names(tmp_path):
+    from jwcal.associations import asn_from_list
+
+    s = ScaleStep(output_dir=str(tmp_path))
+    s._input_filename = "jw04_nrca1_cal.fits"
+    asn = asn_from_list(["jw04_nrca1_cal.fits"], product_name="p", asn_id="o007")
+    assert s.add_asn_id_to_output_name(asn) == "o007"
+    assert s.make_output_path(suffix="crf") == str(tmp_path / "jw04_nrca1_o007_crf.fits")
+    s.add_asn_id_to_output_name(None)
+    assert s.make_output_path(suffix="crf") == str(tmp_path / "jw04_nrca1_crf.fits")
+
+
+def test_a_single_exposure_step_refuses_an_association(tmp_path):
+    from jwcal.associations import asn_from_list
+    from jwcal.errors import InputError
+
+    path = asn_from_list(["a_rate.fits"], rule="level2").save(tmp_path / "l2_asn.json")
+    with pytest.raises(InputError, match="works on one exposure, not an association"):
+        Step().prepare_output(str(path), dm.ImageModel)
+    assert Step().prepare_output(str(path)).level == 2

@@ -349,7 +349,14 @@ class Step:
             if Path(path).suffix.lower() == ".json":
                 from ..associations import load_asn
 
-                return load_asn(path)
+                asn = load_asn(path)
+                if model_class is not None:
+                    from ..errors import InputError
+
+                    raise InputError(
+                        f"{path}: {self.name} works on one exposure, not an association"
+                    )
+                return asn
             model = datamodels.open(path)
             target = self._target_class(model, model_class)
             if target is None or isinstance(model, target):
@@ -449,7 +456,21 @@ class Step:
 
     def make_output_path(self, basepath=None, ext=None, suffix=None, **components) -> str:
         """The output path by the JWST naming rules (see :mod:`jwcal.stpipe.output`)."""
-        return make_output_path(self, basepath=basepath, ext=ext, suffix=suffix, **components)
+        comps = dict(getattr(self, "_output_components", None) or {})
+        comps.update(components)
+        return make_output_path(self, basepath=basepath, ext=ext, suffix=suffix, **comps)
+
+    def add_asn_id_to_output_name(self, source=None):
+        """Put the association id in this step's output names (``x_o001_crf.fits``).
+
+        ``source`` is an Association, an asn id, or None (then this step's or a parent's
+        ``asn_id`` attribute, if any).  Returns the id used (None: names carry no id).
+        """
+        asn_id = getattr(source, "asn_id", source)
+        if asn_id is None:
+            asn_id = self.search_attr("asn_id")
+        self._output_components = {"asn_id": asn_id}
+        return asn_id
 
     def save_model(self, model, suffix=None, idx=None, output_file=None, force=False, **comps):
         """Save ``model`` under this step's naming rules, if saving is asked for.

@@ -38,9 +38,7 @@ def jwst_file(tmp_path_factory):
     return path
 
 
-def test_jwst_detector1_parameter_file_is_accepted_and_unknown_entries_reported(
-    jwst_file, caplog
-):
+def test_jwst_detector1_parameter_file_is_accepted_and_unknown_entries_reported(jwst_file, caplog):
     with caplog.at_level(logging.WARNING, "jwcal"):
         config, name = DqSatPipeline.build_config(config_file=jwst_file)
     p = DqSatPipeline.from_config(config, name=name)

@@ -285,3 +285,12 @@ def test_a_single_exposure_step_refuses_an_association(tmp_path):
     with pytest.raises(InputError, match="works on one exposure, not an association"):
         Step().prepare_output(str(path), dm.ImageModel)
     assert Step().prepare_output(str(path)).level == 2
+
+
+def test_from_config_file_and_jwst_call_switches(tmp_path):
+    f = tmp_path / "add.cfg"
+    f.write_text("value = 4\n")
+    s = AddStep.from_config_file(f)
+    assert isinstance(s, AddStep) and s.value == 4.0 and s.name == "AddStep"
+    out = AddStep.call(image(), config_file=str(f), configure_log=False, value=5)
+    np.testing.assert_array_equal(out.data, 6.0)

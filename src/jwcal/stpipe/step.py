@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -120,8 +121,12 @@ class Step:
             if key in specs:
                 setattr(self, key, value)
 
-    def export_config(self, filename) -> Path:
-        """Write the parameters as a parameter file (ASDF, or ``.cfg`` by extension)."""
+    def export_config(self, filename, include_metadata: bool = True) -> Path:
+        """Write the parameters as a parameter file (ASDF, or ``.cfg`` by extension).
+
+        ``include_metadata`` is accepted for jwst compatibility; the file always has its
+        ``meta`` block.
+        """
         return _config.write_parameter_file(self, filename)
 
     @property
@@ -184,6 +189,24 @@ class Step:
         return config, name
 
     @classmethod
+    def from_config_file(cls, config_file, name=None):
+        """An instance configured by a parameter file (its ``class`` must be this class or
+        a subclass when it names one that jwcal knows)."""
+        from .registry import resolve_class
+
+        raw = _config.read_parameter_file(_config.find_config_file(config_file))
+        target = cls
+        if raw.get("class"):
+            try:
+                named, _ = resolve_class(str(raw["class"]))
+            except ConfigError:
+                named = None
+            if named is not None and issubclass(named, cls):
+                target = named
+        config, fname = target.build_config(config_file=config_file)
+        return target.from_config(config, name=name or fname, config_file=str(config_file))
+
+    @classmethod
     def call(cls, *args, config_file=None, **kwargs):
         """Configure a new instance and run it on ``args``.
 
@@ -196,7 +219,11 @@ class Step:
         **kwargs
             Parameters; ``steps={"jump": {...}}`` for a pipeline's steps.
         """
-        with logs.ensure_handler():
+        # jwst's logging switches; jwcal logs through the standard logging module.
+        configure_log = kwargs.pop("configure_log", True)
+        kwargs.pop("logcfg", None)
+        ctx = logs.ensure_handler() if configure_log else contextlib.nullcontext()
+        with ctx:
             config, name = cls.build_config(config_file=config_file, **kwargs)
             instance = cls.from_config(config, name=name, config_file=config_file)
             return instance.run(*args)

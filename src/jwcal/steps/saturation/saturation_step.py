@@ -38,7 +38,8 @@ class SaturationStep(Step):
     def process(self, input):
         model = self.prepare_output(input, datamodels.RampModel)
         readpatt = str(model.meta.get("exposure.readpatt") or "").upper()
-        if "IRS2" in readpatt:
+        # jwst tells IRS2 data by an image axis longer than the detector's 2048 pixels.
+        if "IRS2" in readpatt or max(model.shape[-2:]) > 2048:
             raise InputError(
                 f"{model.meta.get('filename') or 'input'}: NIRSpec IRS2 exposures are not "
                 "supported by jwcal's saturation step"

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from jwcal_testdata import SCI_REGION, make_saturation, make_uncal
+from jwcal_testdata import SCI_REGION, make_saturation
 
 from jwcal import datamodels as dm
 from jwcal.dqflags import group as GROUP
@@ -83,7 +83,20 @@ def test_thread_count_does_not_change_the_result(uncal, refs):
     np.testing.assert_array_equal(one.groupdq, two.groupdq)
 
 
-def test_irs2_is_refused_clearly(rng, refs):
-    raw = make_uncal(rng, readpatt="NRSIRS2RAPID")
-    with pytest.raises(InputError, match="IRS2 exposures are not supported"):
-        _run(raw, refs)
+def test_irs2_layout_needs_matching_references(rng, tmp_path):
+    from jwcal_testdata import make_irs2
+
+    raw, sat, bias = make_irs2(rng, ngroups=3, nx=256)
+    sat_path = sat.save(tmp_path / "sat.fits")
+    bias_path = bias.save(tmp_path / "bias.fits")
+    out = SaturationStep.call(
+        raw, override_saturation=str(sat_path), override_superbias=str(bias_path)
+    )
+    assert out.meta.cal_step.saturation == "COMPLETE" and out.groupdq.shape == raw.data.shape
+    small = dm.SaturationModel()
+    small.data = sat.data[:100]
+    small.dq = sat.dq[:100]
+    small.meta.instrument.name = "NIRSPEC"
+    bad = small.save(tmp_path / "small_sat.fits")
+    with pytest.raises(InputError, match="IRS2 data need the"):
+        SaturationStep.call(raw, override_saturation=str(bad), override_superbias="N/A")

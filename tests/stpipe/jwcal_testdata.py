@@ -243,3 +243,76 @@ def step_overrides(refs):
             "override_superbias": refs["superbias"],
         },
     }
+
+
+def make_irs2(rng, detector="NRS1", ngroups=3, nx=2048):
+    """A NIRSpec IRS2 exposure (3200 rows, reference rows interleaved) and its references.
+
+    Returns (uncal, saturation, superbias): the saturation thresholds cover the 2048 normal
+    rows, the superbias the whole IRS2 frame, as in CRDS.
+    """
+    nrows, nframes = 3200, 5
+    bias = (10000 + rng.normal(0, 30, (nrows, nx))).astype(np.float32)
+    rate = rng.uniform(50, 2000, (nrows, nx))
+    hot = rng.random((nrows, nx))
+    rate[hot < 0.002] = 30000.0  # saturate in the first group
+    rate[(hot >= 0.002) & (hot < 0.006)] = 9000.0  # in the second or third
+    t = np.array([3.0, 8.0, 13.0])[:ngroups]  # mean frame of each 5-frame group
+    data = bias[None] + rate[None] * t[:, None, None] / 5.0 + rng.normal(0, 6, (ngroups, nrows, nx))
+    data = np.clip(np.round(data), 0, 65535)[None]
+    data[0, min(1, ngroups - 1), 700:703, 10:13] = 0
+    if ngroups >= 3:
+        # saturation that starts inside group 2: caught only by the group-2 test
+        data[0, :3, 1000:1006, 100:104] = np.array([12000, 39000, 65000])[:, None, None]
+    raw = dm.Level1bModel(data.astype(np.uint16))
+    for m in (raw,):
+        m.meta.telescope = "JWST"
+        m.meta.instrument.name = "NIRSPEC"
+        m.meta.instrument.detector = detector
+        m.meta.instrument.filter = "F290LP"
+        m.meta.instrument.grating = "G395H"
+        m.meta.exposure.type = "NRS_FIXEDSLIT"
+        m.meta.exposure.readpatt = "NRSIRS2"
+        m.meta.exposure.nints = 1
+        m.meta.exposure.ngroups = ngroups
+        m.meta.exposure.nframes = nframes
+        m.meta.exposure.groupgap = 0
+        m.meta.exposure.nrs_normal = 16
+        m.meta.exposure.nrs_reference = 4
+        m.meta.exposure.frame_time = 14.5866
+        m.meta.exposure.group_time = 72.933
+        m.meta.exposure.zero_frame = False
+        m.meta.observation.date = "2024-03-01"
+        m.meta.observation.time = "12:00:00.000"
+        m.meta.subarray.name = "FULL"
+        m.meta.subarray.xstart = 1
+        m.meta.subarray.ystart = 1
+        m.meta.subarray.xsize = nx
+        m.meta.subarray.ysize = 2048
+        m.meta.subarray.fastaxis = 2 if detector == "NRS1" else -2
+        m.meta.subarray.slowaxis = 1 if detector == "NRS1" else -1
+    thr = rng.uniform(40000, 60000, (2048, nx)).astype(np.float32)
+    thr[100, 100] = np.nan
+    sdq = np.zeros((2048, nx), np.uint32)
+    sdq[200, 200] = PIXEL["NO_SAT_CHECK"]
+    sat = dm.SaturationModel()
+    sat.data, sat.dq = thr, sdq
+    sb = dm.SuperBiasModel()
+    sb.data, sb.dq = bias, np.zeros((nrows, nx), np.uint32)
+    for m, rt in ((sat, "SATURATION"), (sb, "SUPERBIAS")):
+        m.meta.telescope = "JWST"
+        m.meta.instrument.name = "NIRSPEC"
+        m.meta.instrument.detector = detector
+        m.meta.reftype = rt
+        m.meta.useafter = "2022-01-01T00:00:00"
+        m.meta.pedigree = "GROUND"
+        m.meta.description = f"test IRS2 {rt}"
+        m.meta.author = "jwcal tests"
+        m.meta.subarray.name = "FULL"
+        m.meta.subarray.xstart = 1
+        m.meta.subarray.ystart = 1
+        m.meta.subarray.xsize = nx
+        m.meta.subarray.ysize = 2048
+        m.meta.exposure.type = "NRS_FIXEDSLIT"
+        m.meta.exposure.readpatt = "ANY"
+    return raw, sat, sb

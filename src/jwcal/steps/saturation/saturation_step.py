@@ -10,7 +10,9 @@ from ... import datamodels
 from ...dqflags import group as GROUP
 from ...dqflags import pixel as PIXEL
 from ...errors import InputError
+from ...references import NOT_APPLICABLE, load_reference
 from ...stpipe import Param, Step
+from .irs2 import flag_irs2
 
 __all__ = ["SaturationStep"]
 
@@ -25,6 +27,7 @@ class SaturationStep(Step):
     that began inside the group (DO_NOT_USE on the group before), using the SUPERBIAS for
     the group-2 test.  The reference DQ is OR-ed into PIXELDQ; ZEROFRAME pixels that
     saturate are set to 0.  The arithmetic is :func:`jwcore.detector.flag_saturation`.
+    NIRSpec IRS2 exposures follow jwst's IRS2 variant (see :mod:`.irs2`).
     """
 
     class_alias = "saturation"
@@ -37,30 +40,42 @@ class SaturationStep(Step):
 
     def process(self, input):
         model = self.prepare_output(input, datamodels.RampModel)
-        readpatt = str(model.meta.get("exposure.readpatt") or "").upper()
         # jwst tells IRS2 data by an image axis longer than the detector's 2048 pixels.
-        if "IRS2" in readpatt or max(model.shape[-2:]) > 2048:
-            raise InputError(
-                f"{model.meta.get('filename') or 'input'}: NIRSpec IRS2 exposures are not "
-                "supported by jwcal's saturation step"
-            )
+        irs2 = max(model.shape[-2:]) > 2048
         if model.meta.get("subarray.num_superstripe"):
             raise InputError(
                 f"{model.meta.get('filename') or 'input'}: superstripe exposures are not "
                 "supported by jwcal's saturation step"
             )
-        sat = self.load_reference(model, "saturation")
+        if irs2:
+            # The thresholds cover the normal pixels only: not cut to the IRS2 frame.
+            sat_path = self.get_reference_file(model, "saturation")
+            sat = (
+                None
+                if sat_path == NOT_APPLICABLE
+                else load_reference(sat_path, model, "saturation", fit=False)
+            )
+        else:
+            sat = self.load_reference(model, "saturation")
         bias_model = self.load_reference(model, "superbias")
         if sat is None:
             self.log.warning("No SATURATION reference file; saturation skipped")
             self.record_step_status(model, "SKIPPED")
             return model
 
+        read_pattern = self._read_pattern(model)
+        bias = None if bias_model is None else bias_model.data
+        if irs2:
+            flag_irs2(
+                model, sat.data, sat.dq, self.n_pix_grow_sat, read_pattern, bias, self.n_threads
+            )
+            self._log_counts(model.groupdq)
+            self.record_step_status(model, "COMPLETE")
+            return model
+
         threshold = np.asarray(sat.data, dtype=np.float32)
         sat_dq = np.asarray(sat.dq, dtype=np.uint32)
         no_sat_check = (sat_dq & PIXEL["NO_SAT_CHECK"]) == PIXEL["NO_SAT_CHECK"]
-        read_pattern = self._read_pattern(model)
-        bias = None if bias_model is None else bias_model.data
         zframe = None
         if model.meta.get("exposure.zero_frame") and model.has("zeroframe"):
             zframe = np.ascontiguousarray(model.zeroframe, dtype=np.float32)

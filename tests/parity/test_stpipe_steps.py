@@ -58,6 +58,19 @@ def work(tmp_path_factory):
         "rate": td.make_rate(rng).save(root / "jw03_nrca1_rate.fits"),
         "rateints": td.make_rate(rng, ints=True).save(root / "jw04_nrca1_rateints.fits"),
     }
+    # FGS guide-mode data: dq_init puts the mask in a GuiderRawModel's DQ
+    fgs = td.make_uncal(rng, exp_type="FGS_TRACK", zero_frame=False, readpatt="FGS")
+    fgs_mask = td.make_mask()
+    for m in (fgs, fgs_mask):
+        m.meta.instrument.name = "FGS"
+        m.meta.instrument.detector = "GUIDER1"
+        m.meta.instrument.module = None
+        m.meta.instrument.channel = None
+    fgs.meta.instrument.filter = None
+    fgs.meta.instrument.pupil = None
+    fgs_mask.meta.exposure.type = "FGS_TRACK"
+    inputs["fgs"] = fgs.save(root / "jw05_guider1_uncal.fits")
+    refs_fgs = {"mask": str(fgs_mask.save(root / "refs" / "fgs_mask.fits"))}
     # a jwcal product for jwst to continue from
     from jwcal.steps.dq_init import DQInitStep
 
@@ -80,9 +93,11 @@ def work(tmp_path_factory):
         ("jwst.saturation.SaturationStep", jw / "jw01_nrca1_dqinitstep.fits", refs, jw),
         ("jwst.saturation.SaturationStep", inputs["uncal5"], refs, jw / "sat5"),
         ("jwst.gain_scale.GainScaleStep", inputs["rate"], {"gain": gain}, jw),
+        ("jwst.dq_init.DQInitStep", inputs["fgs"], refs_fgs, jw),
         ("jwst.gain_scale.GainScaleStep", inputs["rateints"], {"gain": gain}, jw),
     ]
     _run_jwst_batch(jobs, root / "crds")
+    refs = dict(refs, fgs_mask=refs_fgs["mask"])
     return root, refs, str(gain), inputs, jw
 
 
@@ -123,6 +138,17 @@ def test_dq_init_then_saturation(work):
     _same(sat, theirs, ["data", "pixeldq", "groupdq", "zeroframe"])
     assert sat.meta.cal_step.saturation == theirs.meta.cal_step.saturation == "COMPLETE"
     assert sat.meta.ref_file.saturation.name == theirs.meta.ref_file.saturation.name
+
+
+def test_dq_init_of_guider_data(work):
+    from jwcal.steps.dq_init import DQInitStep
+
+    root, refs, gain, inputs, jw = work
+    out = DQInitStep.call(str(inputs["fgs"]), override_mask=refs["fgs_mask"])
+    theirs = sdm.GuiderRawModel(str(jw / "jw05_guider1_dqinitstep.fits"))
+    assert type(out).__name__ == "GuiderRawModel"
+    _same(out, theirs, ["data", "dq"])
+    assert theirs.dq.any()
 
 
 def test_saturation_on_a_raw_exposure_with_five_frame_groups(work):

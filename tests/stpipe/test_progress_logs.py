@@ -65,3 +65,15 @@ def test_configure_levels_and_file(tmp_path, capsys):
                 root.removeHandler(h)
                 h.close()
         root.setLevel(logging.NOTSET)
+
+
+def test_python_warnings_go_to_the_log_not_stderr():
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings; from jwcal.stpipe.logs import configure; configure('INFO'); "
+        "warnings.warn('something odd', UserWarning, stacklevel=1)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "something odd" in run.stdout and run.stderr == ""

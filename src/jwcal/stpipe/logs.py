@@ -61,10 +61,14 @@ def configure(level="INFO", log_file=None, stream="stdout") -> None:
         line on stderr.
     """
     logger = logging.getLogger(LOGGER_NAME)
-    for h in list(logger.handlers):
-        if getattr(h, "_jwcal_cli", False):
-            logger.removeHandler(h)
-            h.close()
+    # Python warnings (astropy, numpy, ...) are logged too, through the same handlers, so
+    # that nothing but an error reaches stderr.
+    pywarn = logging.getLogger("py.warnings")
+    for lg in (logger, pywarn):
+        for h in list(lg.handlers):
+            if getattr(h, "_jwcal_cli", False):
+                lg.removeHandler(h)
+                h.close()
     if isinstance(level, str):
         lvl = logging.getLevelName(level.upper())
         if not isinstance(lvl, int):
@@ -74,11 +78,11 @@ def configure(level="INFO", log_file=None, stream="stdout") -> None:
         level = lvl
     logger.setLevel(level)
     fmt = logging.Formatter(_FORMAT)
+    handlers = []
     if stream in ("stdout", "stderr"):
         h = _Handler(stream)
         h.setFormatter(fmt)
-        h._jwcal_cli = True
-        logger.addHandler(h)
+        handlers.append(h)
     elif stream not in ("null", "none", None):
         from ..errors import ConfigError
 
@@ -86,9 +90,13 @@ def configure(level="INFO", log_file=None, stream="stdout") -> None:
     if log_file:
         fh = logging.FileHandler(log_file)
         fh.setFormatter(fmt)
-        fh._jwcal_cli = True
-        logger.addHandler(fh)
-    # Python warnings (from astropy, numpy, ...) go to the log too.
+        handlers.append(fh)
+    for h in handlers:
+        h._jwcal_cli = True
+        logger.addHandler(h)
+        pywarn.addHandler(h)
+    pywarn.setLevel(level)
+    pywarn.propagate = False
     logging.captureWarnings(True)
 
 

@@ -7,7 +7,6 @@ import copy
 import logging
 import os
 import time
-from os.path import abspath, isfile, join, split
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +15,7 @@ from . import config as _config
 from . import logs
 from .output import make_output_path
 from .params import UNIVERSAL_PARAMS, Param, override_param
+from .stepio import StepInputs, is_model
 from .threads import get_threads, resolve_maximum_cores
 
 __all__ = ["Step"]
@@ -23,20 +23,8 @@ __all__ = ["Step"]
 _log = logging.getLogger("jwcal.stpipe")
 _SPEC_CACHE: dict[type, dict[str, Param]] = {}
 
-#: EXP_TYPEs of FGS guide-mode data: opened as GuiderRawModel where others are RampModel.
-FGS_GUIDE_EXP_TYPES = frozenset(
-    ("FGS_ACQ1", "FGS_ACQ2", "FGS_FINEGUIDE", "FGS_ID-IMAGE", "FGS_ID-STACK", "FGS_TRACK")
-)
 
-
-def _is_model(obj) -> bool:
-    from ..datamodels import DataModel
-    from ..datamodels.asdf_models import AsdfReferenceModel
-
-    return isinstance(obj, (DataModel, AsdfReferenceModel))
-
-
-class Step:
+class Step(StepInputs):
     """Base class of every calibration step.
 
     Subclasses set ``class_alias`` (the jwst alias), ``cal_step`` (the
@@ -109,7 +97,7 @@ class Step:
         out = {}
         for key in self.param_specs():
             value = getattr(self, key)
-            if key.startswith("override_") and (value is None or _is_model(value)):
+            if key.startswith("override_") and (value is None or is_model(value)):
                 continue
             out[key] = copy.deepcopy(value) if not callable(value) else value
         return out
@@ -298,9 +286,9 @@ class Step:
         if isinstance(result, (list, tuple)):
             many = len(result) > 1
             for i, r in enumerate(result):
-                if _is_model(r):
+                if is_model(r):
                     self.save_model(r, idx=i if many and self.output_use_index else None)
-        elif _is_model(result):
+        elif is_model(result):
             self.save_model(result)
 
     def finalize_result(self, model) -> None:
@@ -317,157 +305,6 @@ class Step:
             return
         for m in _models_in(model):
             m.meta.set(f"cal_step.{key}", status)
-
-    # ----- inputs -------------------------------------------------------------------------
-    def set_primary_input(self, obj, exclusive: bool = True) -> None:
-        """Remember the input's name, from which output names are made."""
-        if not exclusive or self.search_attr("_input_dir") is None:
-            if isinstance(obj, (str, os.PathLike)) and isfile(obj):
-                self._input_dir = split(os.fspath(obj))[0]
-        if exclusive and self.search_attr("_input_filename") is not None:
-            return
-        if isinstance(obj, (str, os.PathLike)):
-            self._input_filename = os.fspath(obj)
-        elif _is_model(obj):
-            name = obj.meta.get("filename")
-            if not name and getattr(obj, "path", None) is not None:
-                name = obj.path.name
-            self._input_filename = name
-        elif isinstance(obj, (list, tuple)) and obj:
-            self.set_primary_input(obj[0], exclusive)
-        elif hasattr(obj, "table_name"):
-            self._input_filename = obj.table_name
-
-    @property
-    def input_dir(self) -> str:
-        """Directory of input files named without one (the input's own, by default)."""
-        return self.search_attr("_input_dir", "") or ""
-
-    @input_dir.setter
-    def input_dir(self, value) -> None:
-        object.__setattr__(self, "_input_dir", value or None)
-
-    def make_input_path(self, file_path):
-        """``file_path`` in ``input_dir`` when it names no directory."""
-        if isinstance(file_path, (str, os.PathLike)):
-            head, tail = split(os.fspath(file_path))
-            if not head and self.input_dir:
-                return join(self.input_dir, tail)
-        return file_path
-
-    def prepare_output(self, init, model_class=None, make_copy=None):
-        """The input as a model this step may modify.
-
-        A path is opened (as ``model_class`` when given); a model passed by the user is
-        copied when the step runs on its own (not inside a pipeline, where the previous
-        step's output is taken over) or converted when it is of another class (a raw
-        ``Level1bModel`` becomes a ``RampModel``: float32 data, zero GROUPDQ and PIXELDQ).
-        Asking for a ``RampModel`` gives a ``GuiderRawModel`` for FGS guide-mode exposures,
-        as jwst does.  A list is handled item by item; ``asn.json`` gives the association.
-        """
-        from .. import datamodels
-
-        if make_copy is None:
-            make_copy = self.parent is None
-        if isinstance(init, (list, tuple)):
-            return [self.prepare_output(m, model_class, make_copy) for m in init]
-        if isinstance(init, (str, os.PathLike)):
-            path = self.make_input_path(init)
-            if Path(path).suffix.lower() == ".json":
-                from ..associations import load_asn
-
-                asn = load_asn(path)
-                if model_class is not None:
-                    from ..errors import InputError
-
-                    raise InputError(
-                        f"{path}: {self.name} works on one exposure, not an association"
-                    )
-                return asn
-            model = datamodels.open(path)
-            target = self._target_class(model, model_class)
-            if target is None or isinstance(model, target):
-                return model
-            model.close()
-            return target(path)
-        if not _is_model(init):
-            from ..errors import InputError
-
-            raise InputError(f"{self.name}: cannot use a {type(init).__name__} as input")
-        target = self._target_class(init, model_class)
-        if target is not None and not isinstance(init, target):
-            return target(init)
-        return init.copy() if make_copy else init
-
-    @staticmethod
-    def _target_class(model, model_class):
-        from .. import datamodels
-
-        if model_class is None:
-            return None
-        if model_class is datamodels.RampModel:
-            exp = str(model.meta.get("exposure.type") or "").upper()
-            if exp in FGS_GUIDE_EXP_TYPES:
-                return datamodels.GuiderRawModel
-        return model_class
-
-    # ----- reference files ----------------------------------------------------------------
-    def effective_refdir(self):
-        """The reference directory: this step's or a parent's ``refdir``, or $JWCAL_REFDIR."""
-        from ..references import refdir_from_env
-
-        return self.search_attr("refdir") or refdir_from_env()
-
-    def get_reference_file(self, model, reftype: str):
-        """The path of the ``reftype`` reference file for ``model``, or ``"N/A"``.
-
-        ``override_<reftype>`` wins (a path, ``N/A``, or a reference model, which is
-        returned as it is); then the reference directory; then a CRDS cache on disk.
-        Raises ReferenceFileError when none is found.
-        """
-        from ..references import NOT_APPLICABLE, find_reference
-
-        rt = reftype.lower()
-        override = getattr(self, f"override_{rt}", None)
-        if _is_model(override):
-            self._record_ref(model, rt, "user-supplied model")
-            return override
-        path = find_reference(model.meta, rt, override=override, refdir=self.effective_refdir())
-        if path == NOT_APPLICABLE:
-            recorded = NOT_APPLICABLE
-        else:
-            crds = os.environ.get("CRDS_PATH")
-            recorded = abspath(path)
-            if override in (None, "") and crds and recorded.startswith(abspath(crds)):
-                recorded = "crds://" + Path(path).name
-        self._record_ref(model, rt, recorded)
-        self.log.info("Using %s reference file %s", rt.upper(), path)
-        return path
-
-    def _record_ref(self, model, reftype: str, name: str) -> None:
-        self._refs_used = [r for r in self._refs_used if r[0] != reftype]
-        self._refs_used.append((reftype, name))
-        if hasattr(model, "meta"):
-            model.meta.set(f"ref_file.{reftype}.name", name)
-
-    def load_reference(self, model, reftype: str):
-        """The ``reftype`` reference for ``model``, opened and cut to its subarray.
-
-        Returns None when the reference is ``N/A``.  The instrument and detector are
-        checked, and ``meta.ref_file.<reftype>.name`` is recorded.
-        """
-        from ..references import NOT_APPLICABLE
-        from ..references import load_reference as _load
-        from ..references.subarray import fit_to_exposure
-
-        found = self.get_reference_file(model, reftype)
-        if _is_model(found):
-            if hasattr(found, "schema_def"):
-                return fit_to_exposure(found.copy(), model, reftype.upper())
-            return found
-        if found == NOT_APPLICABLE:
-            return None
-        return _load(found, model, reftype)
 
     # ----- outputs ------------------------------------------------------------------------
     def default_suffix(self) -> str:
@@ -536,19 +373,19 @@ def _models_in(result):
     if result is None:
         return []
     if isinstance(result, (list, tuple)):
-        return [m for m in result if _is_model(m)]
-    if _is_model(result):
+        return [m for m in result if is_model(m)]
+    if is_model(result):
         return [result]
     members = getattr(result, "models", None)
     if isinstance(members, list):
-        return [m for m in members if _is_model(m)]
+        return [m for m in members if is_model(m)]
     return []
 
 
 def _describe(obj) -> str:
     if isinstance(obj, (str, os.PathLike)):
         return os.fspath(obj)
-    if _is_model(obj):
+    if is_model(obj):
         return repr(obj)
     if isinstance(obj, (list, tuple)):
         return f"{len(obj)} inputs"

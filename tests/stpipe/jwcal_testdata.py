@@ -17,7 +17,7 @@ from jwcal.dqflags import pixel as PIXEL
 from jwcal.steps.dq_init import DQInitStep
 from jwcal.steps.group_scale import GroupScaleStep
 from jwcal.steps.saturation import SaturationStep
-from jwcal.stpipe import Param, Pipeline
+from jwcal.stpipe import Param, Pipeline, Step
 
 INSTRUMENT = "NIRCAM"
 DETECTOR = "NRCA1"
@@ -85,7 +85,7 @@ def make_uncal(
     data += rng.normal(0, 8, data.shape)
     data = np.clip(np.round(data), 0, 65535)
     data[0, 2, 12, 12] = 0  # A/D floor
-    data[1, 0, 1, 1] = 0
+    data[nints - 1, 0, 1, 1] = 0
     m = dm.Level1bModel(data.astype(np.uint16))
     _meta_common(m, region)
     m.meta.subarray.name = "SUB64P"
@@ -316,3 +316,23 @@ def make_irs2(rng, detector="NRS1", ngroups=3, nx=2048):
         m.meta.exposure.type = "NRS_FIXEDSLIT"
         m.meta.exposure.readpatt = "ANY"
     return raw, sat, sb
+
+
+class StandInStage2(Step):
+    """Stands in for a stage-2 pipeline in tests of ``auto``: the input, renamed ``_cal``."""
+
+    def process(self, input):
+        model = self.prepare_output(input)
+        self.suffix = "cal"
+        return model
+
+
+class StandInStage3(Step):
+    """Stands in for a stage-3 pipeline: reads the association, names the product after it."""
+
+    def process(self, input):
+        asn = self.prepare_output(input)
+        first = asn.member_path(asn.members("science")[0])
+        self.output_file = asn.products[0]["name"] + ".fits"
+        self.suffix = "i2d"
+        return dm.open(first)

@@ -183,3 +183,31 @@ def test_auto_command_line(tmp_path, rng):
     )
     assert run.returncode == 0, run.stderr
     assert "stage 2: calwebb_spec2" in run.stdout and "stage 3: calwebb_spec3" in run.stdout
+
+
+def test_all_three_stages_chain(tmp_path, capsys, rng, monkeypatch):
+    refdir = tmp_path / "refs"
+    write_refs(refdir)
+    for alias, target in (
+        ("calwebb_detector1", "jwcal_testdata:DqSatPipeline"),
+        ("calwebb_image2", "jwcal_testdata:StandInStage2"),
+        ("calwebb_image3", "jwcal_testdata:StandInStage3"),
+    ):
+        entry = registry.Entry(alias, target, "X", "test", f"{alias}.cfg", is_pipeline=True)
+        monkeypatch.setitem(registry.PIPELINES, alias, entry)
+    p = make_uncal(rng).save(tmp_path / "jw14_nrca1_uncal.fits")
+    out = tmp_path / "out"
+    assert auto.run(_args(p, refdir=str(refdir), output_dir=str(out))) == 0
+    names = sorted(f.name for f in out.iterdir())
+    assert names == [
+        "jw14_nrca1_asn.json",
+        "jw14_nrca1_cal.fits",
+        "jw14_nrca1_i2d.fits",
+        "jw14_nrca1_ramp.fits",
+    ]
+    text = capsys.readouterr().out
+    assert (
+        text.index("stage 1:")
+        < text.index("stage 2: calwebb_image2 on")
+        < text.index("stage 3: calwebb_image3 on")
+    )

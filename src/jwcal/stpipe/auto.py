@@ -200,21 +200,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="warnings and errors only")
 
 
-def _next_input(result, stage_alias: str, outdir: Path) -> Path | None:
+def _outputs(result, stage_alias: str, outdir: Path) -> list[Path]:
+    """The files a stage wrote that the next stage reads."""
     from .suffix import replace_suffix
 
     models = result if isinstance(result, (list, tuple)) else [result]
-    names = [m.meta.get("filename") for m in models if hasattr(m, "meta")]
-    names = [n for n in names if n]
-    if not names:
-        return None
-    path = outdir / names[0]
-    # Time-series stage 2 works on the per-integration product of stage 1.
-    if stage_alias == TSO1:
-        ints = outdir / (replace_suffix(Path(names[0]).stem, "rateints") + ".fits")
-        if ints.exists():
-            path = ints
-    return path
+    paths = []
+    for m in models:
+        name = m.meta.get("filename") if hasattr(m, "meta") else None
+        if not name:
+            continue
+        path = outdir / name
+        # Time-series stage 2 works on the per-integration product of stage 1.
+        if stage_alias == TSO1:
+            ints = outdir / (replace_suffix(Path(name).stem, "rateints") + ".fits")
+            if ints.exists():
+                path = ints
+        paths.append(path)
+    return paths
 
 
 def run(args) -> int:
@@ -240,22 +243,24 @@ def run(args) -> int:
     params = {"output_dir": str(outdir)}
     if args.refdir:
         params["refdir"] = args.refdir
-    current = Path(args.input)
+    current = [Path(args.input)]
     for stage in range(start, 4):
         alias = plan.stages[stage - 1]
         if alias is None:
             print(f"stage {stage}: no pipeline for {plan.exp_type}; stopping")
             return 0
-        if stage == 3 and current.suffix.lower() != ".json":
-            root = remove_suffix(current.name.split(".")[0])[0]
-            asn3 = asn_from_list([current.name], product_name=root)
-            current = asn3.save(current.parent / f"{root}_asn.json")
-        print(f"stage {stage}: {alias} on {current}")
-        step = build_step(alias, **params)
-        step.save_results = True
-        result = step.run(str(current))
-        nxt = _next_input(result, alias, outdir)
-        if nxt is None:
+        if stage == 3 and not (len(current) == 1 and current[0].suffix.lower() == ".json"):
+            # Stage 3 combines: the stage-2 products become one association.
+            root = remove_suffix(current[0].name.split(".")[0])[0]
+            asn3 = asn_from_list([p.name for p in current], product_name=root)
+            current = [asn3.save(current[0].parent / f"{root}_asn.json")]
+        outputs = []
+        for path in current:
+            print(f"stage {stage}: {alias} on {path}")
+            step = build_step(alias, **params)
+            step.save_results = True
+            outputs += _outputs(step.run(str(path)), alias, outdir)
+        if not outputs:
             return 0
-        current = nxt
+        current = outputs
     return 0

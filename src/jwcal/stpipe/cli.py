@@ -23,6 +23,7 @@ from pathlib import Path
 from ..errors import ConfigError, InputError, JwcalError
 from . import logs, registry
 from .config import find_config_file, read_parameter_file
+from .params import UNIVERSAL_PARAMS
 from .progress import set_enabled as _progress_enabled
 from .threads import set_threads
 
@@ -180,14 +181,22 @@ def _step_help(cls, target: str) -> str:
     ]
 
     def emit(klass, prefix):
-        for name, spec in klass.param_specs().items():
+        specs = klass.param_specs()
+        # the step's own, and common ones whose default it changes (emicorr skips)
+        for name in [k for k in specs if specs[k] != UNIVERSAL_PARAMS.get(k)]:
+            spec = specs[name]
             opt = f"--{prefix}{name}"
             lines.append(f"  {opt:<44} {spec.doc} [{spec.describe()}]".rstrip())
 
     emit(cls, "")
+    lines += ["", "common to every step and pipeline:"]
+    specs = cls.param_specs()
+    for name in UNIVERSAL_PARAMS:
+        spec = specs[name]
+        lines.append(f"  {'--' + name:<44} {spec.doc} [{spec.describe()}]".rstrip())
     if isinstance(cls, type) and issubclass(cls, Pipeline):
         for sname, scls in cls.step_defs.items():
-            lines += ["", f"steps.{sname} ({scls.__name__}):"]
+            lines += ["", f"steps.{sname} ({scls.__name__}; also the common ones):"]
             emit(scls, f"steps.{sname}.")
     lines += ["", short_help()]
     return "\n".join(lines)

@@ -78,10 +78,12 @@ class SaturationStep(Step):
         no_sat_check = (sat_dq & PIXEL["NO_SAT_CHECK"]) == PIXEL["NO_SAT_CHECK"]
         zframe = None
         if model.meta.get("exposure.zero_frame") and model.has("zeroframe"):
-            zframe = np.ascontiguousarray(model.zeroframe, dtype=np.float32)
+            zframe = model.zeroframe
+            if not (zframe.flags.c_contiguous and zframe.flags.writeable):
+                zframe = np.array(zframe, dtype=np.float32, order="C", copy=True)
         gdq = model.groupdq
         if not (gdq.flags.c_contiguous and gdq.flags.writeable):
-            gdq = np.ascontiguousarray(gdq)
+            gdq = np.array(gdq, order="C", copy=True)
         exempt = flag_saturation(
             model.data,
             gdq,

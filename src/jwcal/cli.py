@@ -19,6 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("jwcal.info", "summarise a product: model, instrument, mode, shapes, steps, DQ"),
     "simulate": ("jwcal.simulate.cli", "write a simulated raw exposure, its references and truth"),
     "demo": ("jwcal.demo", "simulate a small dithered NIRCam observation and calibrate it"),
+    "list": ("jwcal.stpipe.listing", "list the pipelines and steps, and which jwcal has"),
+    "auto": ("jwcal.stpipe.auto", "run the pipelines an exposure's EXP_TYPE calls for"),
+    "asn-from-list": ("jwcal.associations.from_list", "make an association from files"),
 }
 
 

@@ -19,6 +19,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("jwcal.info", "summarise a product: model, instrument, mode, shapes, steps, DQ"),
     "simulate": ("jwcal.simulate.cli", "write a simulated raw exposure, its references and truth"),
     "demo": ("jwcal.demo", "simulate a small dithered NIRCam observation and calibrate it"),
+    "list": ("jwcal.stpipe.listing", "list the pipelines and steps, and which jwcal has"),
+    "auto": ("jwcal.stpipe.auto", "run the pipelines an exposure's EXP_TYPE calls for"),
+    "asn-from-list": ("jwcal.associations.from_list", "make an association from files"),
 }
 
 
@@ -67,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         argv.remove("--debug")
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(_usage())
+        try:
+            print(_usage())
+        except BrokenPipeError:
+            pass
         return 0
     if argv[0] == "--version":
         print(f"jwcal {__version__}")
@@ -93,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error of ours.
+        sys.stderr.close()
+        return 0
     except MemoryError:
         if debug:
             raise

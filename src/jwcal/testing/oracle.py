@@ -59,9 +59,7 @@ def offline_environment(scratch: str | Path | None = None) -> dict[str, str]:
     root = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="jwcal-crds-"))
     cfgdir = root / "config" / "jwst"
     cfgdir.mkdir(parents=True, exist_ok=True)
-    (cfgdir / "server_config").write_text(
-        _SERVER_CONFIG.format(download_metadata=crds_encode({}))
-    )
+    (cfgdir / "server_config").write_text(_SERVER_CONFIG.format(download_metadata=crds_encode({})))
     return {
         "STPIPE_DISABLE_CRDS_STEPPARS": "true",
         "CRDS_PATH": str(root),

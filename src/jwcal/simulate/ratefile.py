@@ -197,6 +197,7 @@ def simulate_rate(
     meta_model = dm.ImageModel()
     meta_model.update(model)
     tp = truth_prefix
+    (outdir / f"{tp}x").parent.mkdir(parents=True, exist_ok=True)
     t_rate = write_truth_rate(outdir / f"{tp}truth_rate.fits", truth_rate, meta_model, maps.dq)
     t_masks = write_masks(outdir / f"{tp}truth_masks.fits", maps.dq, maps.qe, maps.dark)
     t_src = write_truth_sources(

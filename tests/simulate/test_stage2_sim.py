@@ -230,9 +230,9 @@ def test_miri_filter_offsets_have_no_pupil(tmp_path):
     assert {"FULL", "SUB256"} <= set(ph.phot_table["subarray"])
 
 
-def test_nirspec_has_no_imaging_rate(tmp_path):
+def test_nirspec_spectroscopy_has_no_rate(tmp_path):
     with pytest.raises(ConfigError, match="imaging"):
-        simulate_rate(tmp_path, "nirspec", "nrs1")
+        simulate_rate(tmp_path, "nirspec", "nrs1", exp_type="NRS_FIXEDSLIT")
 
 
 def test_dithered_observation_shares_one_sky(tmp_path):
@@ -308,3 +308,21 @@ def test_cli_rate_and_dithers(tmp_path, capsys):
     assert rc == 0
     assert len(list((tmp_path / "two").glob("*_rate.fits"))) == 2
     assert (tmp_path / "two" / "image3_asn.json").exists()
+
+
+def test_nirspec_optics_reproduce_the_siaf(tmp_path):
+    from jwcal.simulate.geometry import sees_the_sky
+    from jwcal.simulate.nirspec_refs import nirspec_optics
+
+    det = detector_spec(None, "nrs1")
+    assert sees_the_sky(det, "NRS_TACQ") and not sees_the_sky(det, "NRS_FIXEDSLIT")
+    optics = nirspec_optics(det, aperture_for(det, False))
+    assert optics.fit_error < 1e-6  # arcsec
+    r = simulate_rate(tmp_path, "nirspec", "nrs1", "SUB32", exp_type="NRS_WATA", use_pysiaf=False,
+                      **NO_SCENE)  # fmt: skip
+    assert set(r.refs) == {"disperser", "fpa", "camera", "collimator", "fore", "ote",
+                           "wavelengthrange"}  # fmt: skip
+    with dm.open(r.rate) as m:
+        assert m.meta.instrument.grating == "MIRROR" and m.meta.instrument.gwa_xtilt is not None
+    with pytest.raises(ConfigError, match="imaging"):
+        simulate_rate(tmp_path, "nirspec", "nrs1", exp_type="NRS_IFU")

@@ -19,7 +19,7 @@ from .detector import (
     readout_geometry,
 )
 from .exposure_wcs import dither_pixels_to_arcsec
-from .geometry import SIAF_APERTURES, aperture_for
+from .geometry import aperture_for, sees_the_sky
 from .headers import ExposureId, _mjd, exposure_meta, group_table, int_times_table
 from .instruments import (
     GUIDER_MODES,
@@ -255,7 +255,7 @@ def simulate_exposure(
     )
     sky = None
     scene_seed = seed if scene_seed is None else scene_seed
-    if det.name in SIAF_APERTURES and not sw["flat_scene"]:
+    if sees_the_sky(det, exp_type) and not sw["flat_scene"]:
         ap = aperture_for(det, use_pysiaf)
         if dither_arcsec is None:
             dither_arcsec = dither_pixels_to_arcsec(ap, *dither)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .exposure_wcs import dither_pixels_to_arcsec
-from .geometry import SIAF_APERTURES, aperture_for
+from .geometry import aperture_for, sees_the_sky
 from .headers import ExposureId
 from .instruments import detector_spec
 
@@ -109,7 +109,9 @@ def simulate_dithers(
     from .ratefile import simulate_rate
 
     det = detector_spec(instrument, detector)
-    if det.name not in SIAF_APERTURES:
+    if det.instrument == "NIRSPEC":
+        kwargs.setdefault("exp_type", "NRS_IMAGE")
+    if not sees_the_sky(det, kwargs.get("exp_type")):
         raise ConfigError(f"simulate_dithers makes imaging exposures; {det.name} has none")
     if level not in ("rate", "uncal"):
         raise ConfigError(f"level must be 'rate' or 'uncal', not {level!r}")

@@ -7,9 +7,13 @@
 """
 
 from ._products import OlsOptional, RampFitResult, RampProducts
+from .likely import LIKELY_MIN_NGROUPS, fit_ramps_likely, likely_covariance
 from .ols import OlsRampFitter, fit_ramps_ols, stack_optional
 
 __all__ = [
+    "LIKELY_MIN_NGROUPS",
+    "fit_ramps_likely",
+    "likely_covariance",
     "OlsOptional",
     "OlsRampFitter",
     "RampFitResult",

@@ -14,6 +14,8 @@ from ._products import RampFitResult, RampProducts, as_dq, as_plane, as_ramps, c
 
 __all__ = ["fit_ramps_likely", "likely_covariance", "LIKELY_MIN_NGROUPS"]
 
+_COV_TERMS = ("alpha_ph", "alpha_rn", "beta_ph", "beta_rn", "delta_t")
+
 #: The jump test needs at least this many groups (stcal falls back to OLS below it).
 LIKELY_MIN_NGROUPS = 4
 
@@ -190,7 +192,7 @@ def fit_ramps_likely(
     chisq_ints = np.zeros((nints, ny, nx), np.float32)
     _likely.fit(
         data, gdq, pdq, rn, g, dark, zf,
-        *(np.ascontiguousarray(cov[k]) for k in ("alpha_ph", "alpha_rn", "beta_ph", "beta_rn", "delta_t")),
+        *(np.ascontiguousarray(cov[k]) for k in _COV_TERMS),
         two_omit, t1, t2, nf, (p["DO_NOT_USE"], p["SATURATED"], p["JUMP_DET"]),
         jump_out, ints.slope, ints.dq, ints.var_poisson, ints.var_rnoise, ints.err, chisq_ints,
         n_threads,

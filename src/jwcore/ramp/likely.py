@@ -153,6 +153,15 @@ def fit_ramps_likely(
         ERR of rateints (and of rate for one integration) is the fit's own uncertainty;
         for several integrations the rate combines them as stcal does.  Rates are not
         NaN-ed for DO_NOT_USE pixels, as in stcal.
+
+    Notes
+    -----
+    One deliberate difference from stcal: adjacent pairs of differences that may not be
+    dropped together (one read per resultant) are left out of the jump test.  stcal
+    multiplies their chi-square improvement by zero instead, and where the pair's closed
+    form is degenerate (0/0 at zero count rate) the NaN switches its jump test off for the
+    whole ramp, so jumps in faint ramps can go undetected there (1-2% of ramps in the
+    parity tests).
     """
     n_threads = check_threads(n_threads)
     data, gdq = as_ramps(data, groupdq)

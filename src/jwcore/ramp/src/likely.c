@@ -240,9 +240,12 @@ static double lk_mask_jumps(const jw_likely_params *p, lk_work *w, double gain, 
         if (j == 0) countrate = r.countrate;
         double best1 = -INFINITY, best2 = -INFINITY;
         for (int i = 0; i < n; i++) best1 = nan_max(best1, r.chisq - w->chi1[i]);
+        /* Pairs that may not be dropped count as no improvement.  stcal multiplies their
+         * improvement by zero instead, so a degenerate pair (0/0 in the closed form, as
+         * happens at zero count rate with one read per resultant) turns the best
+         * improvement into NaN and silently switches the jump test off for the pixel. */
         for (int i = 0; i < n - 1; i++)
-            best2 = nan_max(best2, (r.chisq - w->chi2[i]) * (double)p->two_omit[i]);
-        if (n < 2) best2 = NAN; /* never reached: LIKELY needs 3+ differences */
+            best2 = nan_max(best2, p->two_omit[i] ? r.chisq - w->chi2[i] : 0.0);
         const int onebetter = best1 - p->thresh_one > best2 - p->thresh_two;
         double best = best1 * (double)(best1 > p->thresh_one) * (double)onebetter;
         best += best2 * (double)(best2 > p->thresh_two) * (double)!onebetter;

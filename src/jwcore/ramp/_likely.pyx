@@ -13,6 +13,7 @@ cdef extern from "src/likely.h" nogil:
         const double *beta_rn
         const double *delta_t
         const uint8_t *two_omit
+        int any_two_omit
         double thresh_one, thresh_two
         int use_zeroframe
         int nframes
@@ -90,6 +91,10 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     p.alpha_ph, p.alpha_rn = &alpha_ph[0], &alpha_rn[0]
     p.beta_ph, p.beta_rn = &beta_ph[0], &beta_rn[0]
     p.delta_t, p.two_omit = &delta_t[0], &two_omit[0]
+    p.any_two_omit = 0
+    for k in range(ndiff - 1):
+        if two_omit[k]:
+            p.any_two_omit = 1
     p.thresh_one, p.thresh_two = thresh_one, thresh_two
     p.use_zeroframe = use_zf
     p.nframes = nframes

@@ -23,185 +23,348 @@
 #include <omp.h>
 #endif
 
+/* Work arrays for a chunk of P pixels: per-difference arrays are [k * P + x], per-pixel
+ * values [x].  The fit is written with the pixel loop innermost, so that the compiler
+ * vectorises it and the recursions over k run for P pixels at once; the same code serves
+ * a single pixel with P = 1. */
 typedef struct {
-    int n; /* differences */
-    double *alpha, *beta, *aph, *arn, *bph, *brn, *bm, *theta, *phi, *Phi, *PhiD, *Theta,
-        *ThetaD, *dC, *dB, *dm, *Cd, *Coff, *cr1, *chi1, *cr2, *chi2, *diff, *tmp;
-    uint8_t *use, *dq_use, *drop1, *drop2, *E;
-    float *rv; /* resultants */
+    double *diff, *use, *alpha, *beta, *aph, *arn, *bph, *brn, *bm, *dm, *theta, *phi, *Phi,
+        *PhiD, *Theta, *ThetaD, *dC, *dB, *Cd, *Coff, *cr1, *chi1, *cr2, *chi2;
+    double *crg, *cg, *rn2, *gain, *rn, *scale, *tn, *A1, *A2, *B, *C, *countrate, *chisq,
+        *uncert, *vp, *vr, *cr_jump, *tmp;
     void *block;
-} lk_work;
+} lk_soa;
 
-typedef struct {
-    double countrate, chisq, uncert, var_p, var_r;
-} lk_result;
+#define LK_NARR 24
+#define LK_NPIX 16
 
-static int work_alloc(lk_work *w, int n) {
-    const size_t m = (size_t)n + 2;
-    w->n = n;
-    w->block = malloc(m * (24 * sizeof(double) + 5 + sizeof(float)) + 64);
-    if (!w->block) return 1;
-    double *b = (double *)w->block;
-    double **arrs[] = {&w->alpha, &w->beta, &w->aph,  &w->arn,    &w->bph,   &w->brn,
-                       &w->bm,    &w->theta, &w->phi, &w->Phi,    &w->PhiD,  &w->Theta,
-                       &w->ThetaD, &w->dC,   &w->dB,  &w->dm,     &w->Cd,    &w->Coff,
-                       &w->cr1,   &w->chi1,  &w->cr2, &w->chi2,   &w->diff,  &w->tmp};
-    for (size_t k = 0; k < sizeof(arrs) / sizeof(arrs[0]); k++) *arrs[k] = b + k * m;
-    w->rv = (float *)(b + 24 * m);
-    w->use = (uint8_t *)(w->rv + m);
-    w->dq_use = w->use + m;
-    w->drop1 = w->dq_use + m;
-    w->drop2 = w->drop1 + m;
-    w->E = w->drop2 + m;
+static int soa_alloc(lk_soa *s, int n, int P) {
+    const size_t m = (size_t)(n + 2) * (size_t)P;
+    s->block = malloc((LK_NARR * m + LK_NPIX * (size_t)P + (size_t)n + 2) * sizeof(double));
+    if (!s->block) return 1;
+    double *b = (double *)s->block;
+    double **arr[LK_NARR] = {&s->diff, &s->use,  &s->alpha, &s->beta,   &s->aph, &s->arn,
+                             &s->bph,  &s->brn,  &s->bm,    &s->dm,     &s->theta, &s->phi,
+                             &s->Phi,  &s->PhiD, &s->Theta, &s->ThetaD, &s->dC,  &s->dB,
+                             &s->Cd,   &s->Coff, &s->cr1,   &s->chi1,   &s->cr2, &s->chi2};
+    for (int k = 0; k < LK_NARR; k++) *arr[k] = b + (size_t)k * m;
+    double **pix[LK_NPIX] = {&s->crg, &s->cg,        &s->rn2, &s->gain,   &s->rn,     &s->scale,
+                             &s->tn,  &s->A1,        &s->A2,  &s->B,      &s->C,      &s->countrate,
+                             &s->chisq, &s->uncert, &s->vp,  &s->vr};
+    for (int k = 0; k < LK_NPIX; k++) *pix[k] = b + LK_NARR * m + (size_t)k * P;
+    s->tmp = b + LK_NARR * m + LK_NPIX * (size_t)P;
+    s->cr_jump = NULL;
     return 0;
 }
 
-/* Fit the differences of one ramp; with `detect`, also the one- and two-omission fits. */
-static void lk_fit(const jw_likely_params *p, lk_work *w, double crg, double gain, double rn,
-                   int detect, lk_result *res) {
-    const int n = w->n;
-    const double *use_d = NULL;
-    (void)use_d;
-    double *alpha = w->alpha, *beta = w->beta, *theta = w->theta, *phi = w->phi;
-    const double rn2 = rn * rn, cg = crg / gain;
+/* On x86-64 Linux the fit is also compiled for AVX2 and picked at run time; without FMA
+ * contraction every lane computes the same IEEE operations, so results do not change. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#define LK_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+
+#define SGN(i) (((i) & 1) ? 1.0 : -1.0)
+#define FORX for (int x = 0; x < P; x++)
+/* row k of a per-difference array */
+#define ROW(a, k) ((a) + (size_t)(k) * (size_t)P)
+
+/* Fit the differences of P ramps at the rate guesses s->crg; with `detect`, also the fits
+ * leaving out each difference and each adjacent pair (paper II, sections 3.1 and 3.2).
+ * Inner loops run over pixels through row pointers, which the compiler vectorises. */
+LK_CLONES
+static void lk_fit(const jw_likely_params *p, lk_soa *restrict s, int n, int P, int detect) {
+    double *restrict cg = s->cg, *restrict rn2 = s->rn2, *restrict scale = s->scale;
+    FORX {
+        cg[x] = s->crg[x] / s->gain[x];
+        rn2[x] = s->rn[x] * s->rn[x];
+    }
     for (int i = 0; i < n; i++) {
-        w->aph[i] = cg * p->alpha_ph[i];
-        w->arn[i] = rn2 * p->alpha_rn[i];
-        alpha[i] = w->aph[i] + w->arn[i];
+        const double a_ph = p->alpha_ph[i], a_rn = p->alpha_rn[i];
+        double *restrict aph = ROW(s->aph, i), *restrict arn = ROW(s->arn, i);
+        double *restrict al = ROW(s->alpha, i);
+        FORX {
+            aph[x] = cg[x] * a_ph;
+            arn[x] = rn2[x] * a_rn;
+            al[x] = aph[x] + arn[x];
+        }
     }
     for (int i = 0; i < n - 1; i++) {
-        w->bph[i] = cg * p->beta_ph[i];
-        w->brn[i] = rn2 * p->beta_rn[i];
-        beta[i] = w->bph[i] + w->brn[i];
+        const double b_ph = p->beta_ph[i], b_rn = p->beta_rn[i];
+        double *restrict bph = ROW(s->bph, i), *restrict brn = ROW(s->brn, i);
+        double *restrict be = ROW(s->beta, i);
+        FORX {
+            bph[x] = cg[x] * b_ph;
+            brn[x] = rn2[x] * b_rn;
+            be[x] = bph[x] + brn[x];
+        }
     }
-    /* Rescale the covariance to unit determinant, as stcal does every ten steps. */
-    theta[0] = 1.0;
-    theta[1] = alpha[0];
-    double scale = 1.0;
+    /* Rescale the covariance to unit determinant, every ten steps as stcal does. */
+    {
+        double *restrict t0 = ROW(s->theta, 0), *restrict t1 = ROW(s->theta, 1);
+        const double *restrict a0 = ROW(s->alpha, 0);
+        FORX {
+            t0[x] = 1.0;
+            t1[x] = a0[x];
+            scale[x] = 1.0;
+        }
+    }
     for (int i = 2; i <= n; i++) {
-        theta[i] = alpha[i - 1] / scale * theta[i - 1] -
-                   beta[i - 2] * beta[i - 2] / (scale * scale) * theta[i - 2];
+        double *restrict ti = ROW(s->theta, i), *restrict t1 = ROW(s->theta, i - 1);
+        double *restrict t2 = ROW(s->theta, i - 2);
+        const double *restrict al = ROW(s->alpha, i - 1), *restrict be = ROW(s->beta, i - 2);
+        FORX {
+            const double b = be[x], sc = scale[x];
+            ti[x] = al[x] / sc * t1[x] - b * b / (sc * sc) * t2[x];
+        }
         if (i % 10 == 0 || i == n) {
-            const double f = pow(theta[i], 1.0 / (double)i);
-            scale *= f;
-            const double t = theta[i] / f;
-            theta[i - 1] /= t;
-            theta[i - 2] /= t / f;
-            theta[i] = 1.0;
+            FORX {
+                const double f = pow(ti[x], 1.0 / (double)i);
+                scale[x] *= f;
+                const double t = ti[x] / f;
+                t1[x] /= t;
+                t2[x] /= t / f;
+                ti[x] = 1.0;
+            }
         }
     }
-    for (int i = 0; i < n; i++) alpha[i] /= scale;
-    for (int i = 0; i < n - 1; i++) beta[i] /= scale;
-
-    const uint8_t *use = w->use;
-    double *dm = w->dm, *bm = w->bm;
-    for (int i = 0; i < n; i++) dm[i] = w->diff[i] * (double)use[i];
-    for (int i = 0; i < n - 1; i++) bm[i] = beta[i] * (double)use[i + 1] * (double)use[i];
-
-    theta[0] = 1.0;
-    theta[1] = alpha[0];
-    for (int i = 2; i <= n; i++) theta[i] = alpha[i - 1] * theta[i - 1] - bm[i - 2] * bm[i - 2] * theta[i - 2];
-    phi[n] = 1.0;
-    phi[n - 1] = alpha[n - 1];
-    for (int i = n - 2; i >= 0; i--) phi[i] = alpha[i] * phi[i + 1] - bm[i] * bm[i] * phi[i + 2];
-
-    double *Phi = w->Phi, *PhiD = w->PhiD, *Theta = w->Theta, *ThetaD = w->ThetaD;
-#define SGN(i) (((i) & 1) ? 1.0 : -1.0)
-    Phi[n - 1] = 0.0;
-    PhiD[n - 1] = 0.0;
-    for (int i = n - 2; i >= 0; i--) {
-        Phi[i] = Phi[i + 1] * bm[i] + SGN(i + 1) * bm[i] * phi[i + 2];
-        PhiD[i] = (PhiD[i + 1] + SGN(i + 1) * dm[i + 1] * phi[i + 2]) * bm[i];
-    }
-    Theta[0] = -theta[0];
-    for (int i = 1; i < n; i++) Theta[i] = Theta[i - 1] * bm[i - 1] + SGN(i) * theta[i];
-    ThetaD[0] = 0.0;
-    ThetaD[1] = -dm[0] * theta[0];
-    for (int i = 1; i < n; i++) ThetaD[i + 1] = bm[i - 1] * ThetaD[i] + SGN(i) * dm[i] * theta[i];
-
-    const double tn = theta[n];
-    double *dC = w->dC, *dB = w->dB;
-    double A1 = 0.0, A2 = 0.0, B = 0.0, C = 0.0;
     for (int i = 0; i < n; i++) {
-        const double s = SGN(i) / tn;
-        dC[i] = s * (phi[i + 1] * Theta[i] + theta[i] * Phi[i]);
-        dC[i] *= (double)use[i];
-        dB[i] = s * (phi[i + 1] * ThetaD[i + 1] + theta[i] * PhiD[i]);
-        const double bext = i == 0 ? 1.0 : bm[i - 1];
-        A1 += dm[i] * SGN(i) / tn * bext * phi[i + 1] * ThetaD[i];
-        A2 += dm[i] * dm[i] * theta[i] * phi[i + 1] / tn;
-        B += dm[i] * dC[i];
-        C += dC[i];
+        double *restrict al = ROW(s->alpha, i);
+        FORX al[x] /= scale[x];
     }
-    const double A = 2.0 * A1 + A2;
-    res->countrate = B * (1.0 / C);
-    res->chisq = (A - B * B / C) / scale;
-    res->uncert = sqrt(scale / C);
+    for (int i = 0; i < n - 1; i++) {
+        double *restrict be = ROW(s->beta, i);
+        FORX be[x] /= scale[x];
+    }
+    for (int i = 0; i < n; i++) {
+        double *restrict dm = ROW(s->dm, i);
+        const double *restrict d = ROW(s->diff, i), *restrict u = ROW(s->use, i);
+        FORX dm[x] = d[x] * u[x];
+    }
+    for (int i = 0; i < n - 1; i++) {
+        double *restrict bm = ROW(s->bm, i);
+        const double *restrict be = ROW(s->beta, i), *restrict u0 = ROW(s->use, i);
+        const double *restrict u1 = ROW(s->use, i + 1);
+        FORX bm[x] = be[x] * u1[x] * u0[x];
+    }
+    {
+        double *restrict t0 = ROW(s->theta, 0), *restrict t1 = ROW(s->theta, 1);
+        const double *restrict a0 = ROW(s->alpha, 0);
+        FORX {
+            t0[x] = 1.0;
+            t1[x] = a0[x];
+        }
+    }
+    for (int i = 2; i <= n; i++) {
+        double *restrict ti = ROW(s->theta, i);
+        const double *restrict t1 = ROW(s->theta, i - 1), *restrict t2 = ROW(s->theta, i - 2);
+        const double *restrict al = ROW(s->alpha, i - 1), *restrict bm = ROW(s->bm, i - 2);
+        FORX ti[x] = al[x] * t1[x] - bm[x] * bm[x] * t2[x];
+    }
+    {
+        double *restrict pn = ROW(s->phi, n), *restrict pn1 = ROW(s->phi, n - 1);
+        const double *restrict al = ROW(s->alpha, n - 1);
+        FORX {
+            pn[x] = 1.0;
+            pn1[x] = al[x];
+        }
+    }
+    for (int i = n - 2; i >= 0; i--) {
+        double *restrict pi = ROW(s->phi, i);
+        const double *restrict p1 = ROW(s->phi, i + 1), *restrict p2 = ROW(s->phi, i + 2);
+        const double *restrict al = ROW(s->alpha, i), *restrict bm = ROW(s->bm, i);
+        FORX pi[x] = al[x] * p1[x] - bm[x] * bm[x] * p2[x];
+    }
+    {
+        double *restrict a = ROW(s->Phi, n - 1), *restrict b = ROW(s->PhiD, n - 1);
+        FORX a[x] = b[x] = 0.0;
+    }
+    for (int i = n - 2; i >= 0; i--) {
+        const double sg = SGN(i + 1);
+        double *restrict Phi = ROW(s->Phi, i), *restrict PhiD = ROW(s->PhiD, i);
+        const double *restrict Phi1 = ROW(s->Phi, i + 1), *restrict PhiD1 = ROW(s->PhiD, i + 1);
+        const double *restrict bm = ROW(s->bm, i), *restrict p2 = ROW(s->phi, i + 2);
+        const double *restrict dm1 = ROW(s->dm, i + 1);
+        FORX {
+            Phi[x] = Phi1[x] * bm[x] + sg * bm[x] * p2[x];
+            PhiD[x] = (PhiD1[x] + sg * dm1[x] * p2[x]) * bm[x];
+        }
+    }
+    {
+        double *restrict T0 = ROW(s->Theta, 0), *restrict D0 = ROW(s->ThetaD, 0);
+        double *restrict D1 = ROW(s->ThetaD, 1);
+        const double *restrict t0 = ROW(s->theta, 0), *restrict dm0 = ROW(s->dm, 0);
+        FORX {
+            T0[x] = -t0[x];
+            D0[x] = 0.0;
+            D1[x] = -dm0[x] * t0[x];
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        const double sg = SGN(i);
+        double *restrict Ti = ROW(s->Theta, i), *restrict Di1 = ROW(s->ThetaD, i + 1);
+        const double *restrict T1 = ROW(s->Theta, i - 1), *restrict Di = ROW(s->ThetaD, i);
+        const double *restrict bm = ROW(s->bm, i - 1), *restrict th = ROW(s->theta, i);
+        const double *restrict dm = ROW(s->dm, i);
+        FORX {
+            Ti[x] = T1[x] * bm[x] + sg * th[x];
+            Di1[x] = bm[x] * Di[x] + sg * dm[x] * th[x];
+        }
+    }
+
+    double *restrict A1 = s->A1, *restrict A2 = s->A2, *restrict B = s->B, *restrict C = s->C;
+    double *restrict tn = s->tn;
+    {
+        const double *restrict thn = ROW(s->theta, n);
+        FORX {
+            tn[x] = thn[x];
+            A1[x] = A2[x] = B[x] = C[x] = 0.0;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        const double sg = SGN(i);
+        double *restrict dC = ROW(s->dC, i), *restrict dB = ROW(s->dB, i);
+        const double *restrict p1 = ROW(s->phi, i + 1), *restrict Th = ROW(s->Theta, i);
+        const double *restrict th = ROW(s->theta, i), *restrict Ph = ROW(s->Phi, i);
+        const double *restrict u = ROW(s->use, i), *restrict TD1 = ROW(s->ThetaD, i + 1);
+        const double *restrict PD = ROW(s->PhiD, i), *restrict dm = ROW(s->dm, i);
+        const double *restrict TD = ROW(s->ThetaD, i);
+        const double *restrict bext = i == 0 ? NULL : ROW(s->bm, i - 1);
+        FORX {
+            const double t = tn[x], sv = sg / t;
+            double c = sv * (p1[x] * Th[x] + th[x] * Ph[x]);
+            c *= u[x];
+            dC[x] = c;
+            dB[x] = sv * (p1[x] * TD1[x] + th[x] * PD[x]);
+            const double be = bext ? bext[x] : 1.0;
+            A1[x] += dm[x] * sg / t * be * p1[x] * TD[x];
+            A2[x] += dm[x] * dm[x] * th[x] * p1[x] / t;
+            B[x] += dm[x] * c;
+            C[x] += c;
+        }
+    }
+    double *restrict cr = s->countrate, *restrict chisq = s->chisq, *restrict unc = s->uncert;
+    FORX {
+        const double A = 2.0 * A1[x] + A2[x];
+        A1[x] = A; /* keep A for the omission fits */
+        cr[x] = B[x] * (1.0 / C[x]);
+        chisq[x] = (A - B[x] * B[x] / C[x]) / scale[x];
+        unc[x] = sqrt(scale[x] / C[x]);
+    }
     if (!detect) {
-        double vp = 0.0, vr = 0.0, vp2 = 0.0, vr2 = 0.0;
+        double *restrict vp = s->vp, *restrict vr = s->vr;
+        FORX vp[x] = vr[x] = 0.0;
         for (int i = 0; i < n; i++) {
-            const double wt = dC[i] / C;
-            vp += wt * wt * w->aph[i];
-            vr += wt * wt * w->arn[i];
-            w->tmp[i] = wt;
+            double *restrict wt = ROW(s->Cd, i);
+            const double *restrict dC = ROW(s->dC, i), *restrict aph = ROW(s->aph, i);
+            const double *restrict arn = ROW(s->arn, i);
+            FORX {
+                const double w = dC[x] / C[x];
+                vp[x] += w * w * aph[x];
+                vr[x] += w * w * arn[x];
+                wt[x] = w;
+            }
         }
+        double *restrict vp2 = s->A2, *restrict vr2 = s->B;
+        FORX vp2[x] = vr2[x] = 0.0;
         for (int i = 0; i < n - 1; i++) {
-            vp2 += w->tmp[i + 1] * w->tmp[i] * w->bph[i];
-            vr2 += w->tmp[i + 1] * w->tmp[i] * w->brn[i];
+            const double *restrict w0 = ROW(s->Cd, i), *restrict w1 = ROW(s->Cd, i + 1);
+            const double *restrict bph = ROW(s->bph, i), *restrict brn = ROW(s->brn, i);
+            FORX {
+                vp2[x] += w1[x] * w0[x] * bph[x];
+                vr2[x] += w1[x] * w0[x] * brn[x];
+            }
         }
-        res->var_p = vp + 2.0 * vp2;
-        res->var_r = vr + 2.0 * vr2;
+        FORX {
+            vp[x] = vp[x] + 2.0 * vp2[x];
+            vr[x] = vr[x] + 2.0 * vr2[x];
+        }
         return;
     }
-    res->var_p = res->var_r = 0.0;
 
-    /* One difference left out (paper II, section 3.1). */
-    double *Cd = w->Cd, *Coff = w->Coff;
     for (int i = 0; i < n; i++) {
-        Cd[i] = theta[i] * phi[i + 1] / tn;
-        Cd[i] *= (double)use[i];
+        double *restrict Cd = ROW(s->Cd, i);
+        const double *restrict th = ROW(s->theta, i), *restrict p1 = ROW(s->phi, i + 1);
+        const double *restrict u = ROW(s->use, i);
+        FORX {
+            double c = th[x] * p1[x] / tn[x];
+            c *= u[x];
+            Cd[x] = c;
+        }
     }
-    for (int i = 0; i < n - 1; i++) Coff[i] = -bm[i] * theta[i] * phi[i + 2] / tn;
-    for (int i = 0; i < n; i++) {
-        const double a = (Cd[i] * B - dB[i] * dC[i]) / (C * Cd[i] - dC[i] * dC[i]);
-        const double b = (dB[i] - a * dC[i]) / Cd[i];
-        double chi = A + a * a * C - 2.0 * a * B + b * b * Cd[i] - 2.0 * b * dB[i] +
-                     2.0 * a * b * dC[i];
-        w->cr1[i] = a;
-        w->chi1[i] = chi / scale;
-    }
-    /* Two adjacent differences left out (section 3.2). */
     for (int i = 0; i < n - 1; i++) {
-        const double cpj = dC[i] * dC[i] - C * Cd[i];
-        const double cjck = dC[i] * dC[i + 1] - C * Coff[i];
-        const double bcpj = B * dC[i] - dB[i] * C;
-        double c = bcpj / cpj - (B * dC[i + 1] - dB[i + 1] * C) / cjck;
-        c /= cjck / cpj - (dC[i + 1] * dC[i + 1] - C * Cd[i + 1]) / cjck;
-        const double b = (bcpj - c * cjck) / cpj;
-        const double a = (B - b * dC[i] - c * dC[i + 1]) / C;
-        double chi = A + a * a * C + b * b * Cd[i] + c * c * Cd[i + 1];
-        chi -= 2.0 * a * B + 2.0 * b * dB[i] + 2.0 * c * dB[i + 1];
-        chi += 2.0 * a * b * dC[i] + 2.0 * a * c * dC[i + 1] + 2.0 * b * c * Coff[i];
-        w->cr2[i] = a;
-        w->chi2[i] = chi / scale;
+        double *restrict Co = ROW(s->Coff, i);
+        const double *restrict bm = ROW(s->bm, i), *restrict th = ROW(s->theta, i);
+        const double *restrict p2 = ROW(s->phi, i + 2);
+        FORX Co[x] = -bm[x] * th[x] * p2[x] / tn[x];
     }
+    for (int i = 0; i < n; i++) {
+        double *restrict cr1 = ROW(s->cr1, i), *restrict chi1 = ROW(s->chi1, i);
+        const double *restrict Cd = ROW(s->Cd, i), *restrict dB = ROW(s->dB, i);
+        const double *restrict dC = ROW(s->dC, i);
+        FORX {
+            const double A = A1[x], Bx = B[x], Cx = C[x];
+            const double a = (Cd[x] * Bx - dB[x] * dC[x]) / (Cx * Cd[x] - dC[x] * dC[x]);
+            const double b = (dB[x] - a * dC[x]) / Cd[x];
+            const double chi = A + a * a * Cx - 2.0 * a * Bx + b * b * Cd[x] - 2.0 * b * dB[x] +
+                               2.0 * a * b * dC[x];
+            cr1[x] = a;
+            chi1[x] = chi / scale[x];
+        }
+    }
+    if (p->any_two_omit)
+        for (int i = 0; i < n - 1; i++) {
+            double *restrict cr2 = ROW(s->cr2, i), *restrict chi2 = ROW(s->chi2, i);
+            const double *restrict dC0 = ROW(s->dC, i), *restrict dC1 = ROW(s->dC, i + 1);
+            const double *restrict dB0 = ROW(s->dB, i), *restrict dB1 = ROW(s->dB, i + 1);
+            const double *restrict Cd0 = ROW(s->Cd, i), *restrict Cd1 = ROW(s->Cd, i + 1);
+            const double *restrict Co = ROW(s->Coff, i);
+            FORX {
+                const double A = A1[x], Bx = B[x], Cx = C[x];
+                const double cpj = dC0[x] * dC0[x] - Cx * Cd0[x];
+                const double cjck = dC0[x] * dC1[x] - Cx * Co[x];
+                const double bcpj = Bx * dC0[x] - dB0[x] * Cx;
+                double c = bcpj / cpj - (Bx * dC1[x] - dB1[x] * Cx) / cjck;
+                c /= cjck / cpj - (dC1[x] * dC1[x] - Cx * Cd1[x]) / cjck;
+                const double b = (bcpj - c * cjck) / cpj;
+                const double a = (Bx - b * dC0[x] - c * dC1[x]) / Cx;
+                double chi = A + a * a * Cx + b * b * Cd0[x] + c * c * Cd1[x];
+                chi -= 2.0 * a * Bx + 2.0 * b * dB0[x] + 2.0 * c * dB1[x];
+                chi += 2.0 * a * b * dC0[x] + 2.0 * a * c * dC1[x] + 2.0 * b * c * Co[x];
+                cr2[x] = a;
+                chi2[x] = chi / scale[x];
+            }
+        }
     /* Omissions of differences already masked fall back to the fewer-omission fits. */
-    for (int i = 0; i < n; i++)
-        if (!use[i]) {
-            w->cr1[i] = res->countrate;
-            w->chi1[i] = res->chisq;
+    for (int i = 0; i < n; i++) {
+        double *restrict cr1 = ROW(s->cr1, i), *restrict chi1 = ROW(s->chi1, i);
+        const double *restrict u = ROW(s->use, i);
+        FORX {
+            cr1[x] = u[x] == 0.0 ? cr[x] : cr1[x];
+            chi1[x] = u[x] == 0.0 ? chisq[x] : chi1[x];
         }
-    for (int i = 0; i < n - 1; i++)
-        if (!use[i + 1]) {
-            w->cr2[i] = w->cr1[i];
-            w->chi2[i] = w->chi1[i];
+    }
+    if (p->any_two_omit) {
+        for (int i = 0; i < n - 1; i++) {
+            double *restrict cr2 = ROW(s->cr2, i), *restrict chi2 = ROW(s->chi2, i);
+            const double *restrict u1 = ROW(s->use, i + 1), *restrict cr1 = ROW(s->cr1, i);
+            const double *restrict chi1 = ROW(s->chi1, i);
+            FORX {
+                cr2[x] = u1[x] == 0.0 ? cr1[x] : cr2[x];
+                chi2[x] = u1[x] == 0.0 ? chi1[x] : chi2[x];
+            }
         }
-    for (int i = 0; i < n - 1; i++)
-        if (!use[i]) {
-            w->cr2[i] = w->cr1[i + 1];
-            w->chi2[i] = w->chi1[i + 1];
+        for (int i = 0; i < n - 1; i++) {
+            double *restrict cr2 = ROW(s->cr2, i), *restrict chi2 = ROW(s->chi2, i);
+            const double *restrict u0 = ROW(s->use, i), *restrict cr1 = ROW(s->cr1, i + 1);
+            const double *restrict chi1 = ROW(s->chi1, i + 1);
+            FORX {
+                cr2[x] = u0[x] == 0.0 ? cr1[x] : cr2[x];
+                chi2[x] = u0[x] == 0.0 ? chi1[x] : chi2[x];
+            }
         }
-#undef SGN
+    }
 }
 
 /* NumPy's maximum: NaN as soon as either value is NaN. */
@@ -209,163 +372,214 @@ static inline double nan_max(double a, double b) {
     return (isnan(a) || isnan(b)) ? NAN : (a > b ? a : b);
 }
 
-static double median_all(const double *v, int n, double *t) {
+/* One step of the jump test for lane x of a fitted chunk: drop the best single
+ * difference or adjacent pair if its chi-square improvement passes the threshold.
+ * Returns 1 when something was dropped (use and countrate updated). */
+static int lk_decide(const jw_likely_params *p, lk_soa *s, int n, int P, int x) {
+    const double chisq = s->chisq[x];
+    double best1 = -INFINITY, best2 = 0.0;
+    for (int i = 0; i < n; i++) best1 = nan_max(best1, chisq - s->chi1[i * P + x]);
+    /* Pairs that may not be dropped count as no improvement.  stcal multiplies their
+     * improvement by zero instead, so a degenerate pair (0/0 in the closed form, as
+     * happens at zero count rate with one read per resultant) turns the best
+     * improvement into NaN and silently switches the jump test off for the ramp. */
+    if (p->any_two_omit) {
+        best2 = -INFINITY;
+        for (int i = 0; i < n - 1; i++)
+            best2 = nan_max(best2, p->two_omit[i] ? chisq - s->chi2[i * P + x] : 0.0);
+    }
+    const int onebetter = best1 - p->thresh_one > best2 - p->thresh_two;
+    double best = best1 * (double)(best1 > p->thresh_one) * (double)onebetter;
+    best += best2 * (double)(best2 > p->thresh_two) * (double)!onebetter;
+    if (best == 0.0 || isnan(best)) return 0;
+    int dropped = 0;
+    double newcr = 0.0;
+    if (onebetter) {
+        for (int i = 0; i < n; i++)
+            if (chisq - s->chi1[i * P + x] == best) dropped = 1;
+        if (!dropped) return 0;
+        for (int i = 0; i < n; i++) {
+            const int d = chisq - s->chi1[i * P + x] == best;
+            newcr += s->cr1[i * P + x] * (double)d;
+            if (d) s->use[i * P + x] = 0.0;
+        }
+    } else {
+        /* only reached when some pair may be dropped, so chi2 is filled */
+        for (int i = 0; i < n - 1; i++)
+            if (chisq - s->chi2[i * P + x] == best) dropped = 1;
+        if (!dropped) return 0;
+        for (int i = 0; i < n - 1; i++) {
+            const int d = chisq - s->chi2[i * P + x] == best;
+            newcr += s->cr2[i * P + x] * (double)d;
+            if (d) s->use[i * P + x] = s->use[(i + 1) * P + x] = 0.0;
+        }
+    }
+    s->countrate[x] = s->countrate[x] * 0.0 + newcr;
+    return 1;
+}
+
+static double median_all(const double *v, int n, size_t stride, double *t) {
     for (int i = 0; i < n; i++) {
-        if (isnan(v[i])) return NAN;
-        t[i] = v[i];
+        if (isnan(v[i * stride])) return NAN;
+        t[i] = v[i * stride];
     }
     for (int i = 1; i < n; i++) {
-        const double x = t[i];
+        const double y = t[i];
         int j = i;
-        while (j > 0 && t[j - 1] > x) {
+        while (j > 0 && t[j - 1] > y) {
             t[j] = t[j - 1];
             j--;
         }
-        t[j] = x;
+        t[j] = y;
     }
     const int h = n >> 1;
     return (n & 1) ? t[h] : (t[h - 1] + t[h]) / 2.0;
 }
 
-/* The iterative jump test (stcal's mask_jumps) for one ramp: updates w->use and
- * returns the count rate to refit with. */
-static double lk_mask_jumps(const jw_likely_params *p, lk_work *w, double gain, double rn) {
-    const int n = w->n;
-    double crg = median_all(w->diff, n, w->tmp);
-    crg *= (double)(crg > 0.0);
-    double countrate = 0.0;
-    lk_result r;
-    for (int j = 0; j < n; j++) {
-        lk_fit(p, w, crg, gain, rn, 1, &r);
-        if (j == 0) countrate = r.countrate;
-        double best1 = -INFINITY, best2 = -INFINITY;
-        for (int i = 0; i < n; i++) best1 = nan_max(best1, r.chisq - w->chi1[i]);
-        /* Pairs that may not be dropped count as no improvement.  stcal multiplies their
-         * improvement by zero instead, so a degenerate pair (0/0 in the closed form, as
-         * happens at zero count rate with one read per resultant) turns the best
-         * improvement into NaN and silently switches the jump test off for the pixel. */
-        for (int i = 0; i < n - 1; i++)
-            best2 = nan_max(best2, p->two_omit[i] ? r.chisq - w->chi2[i] : 0.0);
-        const int onebetter = best1 - p->thresh_one > best2 - p->thresh_two;
-        double best = best1 * (double)(best1 > p->thresh_one) * (double)onebetter;
-        best += best2 * (double)(best2 > p->thresh_two) * (double)!onebetter;
-        if (best == 0.0) best = NAN;
-        int any1 = 0, any2 = 0;
-        double new1 = 0.0, new2 = 0.0;
-        for (int i = 0; i < n; i++) {
-            const int d1 = (r.chisq - w->chi1[i] == best) && onebetter;
-            any1 |= d1;
-            new1 += w->cr1[i] * (double)d1;
-            w->drop1[i] = (uint8_t)d1;
-        }
-        for (int i = 0; i < n - 1; i++) {
-            const int d2 = (r.chisq - w->chi2[i] == best) && !onebetter;
-            any2 |= d2;
-            new2 += w->cr2[i] * (double)d2;
-            w->drop2[i] = (uint8_t)d2;
-        }
-        if (!any1 && !any2) break;
-        countrate = countrate * 0.0 + (any2 ? new2 : new1);
-        int nuse = 0;
-        for (int i = 0; i < n; i++) {
-            if (w->drop1[i]) w->use[i] = 0;
-            if (i < n - 1 && w->drop2[i]) {
-                w->use[i] = 0;
-                w->use[i + 1] = 0;
-            }
-        }
-        for (int i = 0; i < n; i++) nuse += w->use[i];
-        if (nuse <= 3) break;
+/* Continue the jump test of lane x alone (the rare ramps where something was dropped). */
+static double lk_continue(const jw_likely_params *p, lk_soa *chunk, int P, int x, lk_soa *one,
+                          int n, double crg) {
+    for (int i = 0; i < n; i++) {
+        one->diff[i] = chunk->diff[i * P + x];
+        one->use[i] = chunk->use[i * P + x];
     }
+    one->crg[0] = crg;
+    one->gain[0] = chunk->gain[x];
+    one->rn[0] = chunk->rn[x];
+    double countrate = chunk->countrate[x];
+    for (int j = 1; j < n; j++) {
+        int nuse = 0;
+        for (int i = 0; i < n; i++) nuse += one->use[i] != 0.0;
+        if (nuse <= 3) break;
+        lk_fit(p, one, n, 1, 1);
+        one->countrate[0] = countrate;
+        if (!lk_decide(p, one, n, 1, 0)) break;
+        countrate = one->countrate[0];
+    }
+    for (int i = 0; i < n; i++) chunk->use[i * P + x] = one->use[i];
     return countrate;
 }
+
+#define LK_CHUNK 32
 
 int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                   const uint32_t *pixeldq, const float *readnoise, const float *gain,
                   const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
                   uint32_t *dq, float *var_poisson, float *var_rnoise, float *err, float *chisq,
                   int n_threads) {
-    if (!p || p->ngroups < 2 || (p->use_zeroframe && !zeroframe))
-        return JW_LIKELY_ERR_ARG;
+    if (!p || p->ngroups < 2 || (p->use_zeroframe && !zeroframe)) return JW_LIKELY_ERR_ARG;
     const size_t ng = p->ngroups, nx = p->nx, npix = p->ny * nx;
     const int zo = p->use_zeroframe ? 1 : 0;
     const int nres = (int)ng + zo, n = nres - 1;
     const uint8_t sat = (uint8_t)p->sat, dnu = (uint8_t)p->dnu, jump = (uint8_t)p->jump;
+    const size_t nchunks = (nx + LK_CHUNK - 1) / LK_CHUNK;
     int errors = 0;
     (void)n_threads;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
 #endif
     {
-        lk_work w;
-        if (work_alloc(&w, n)) {
+        lk_soa s, one;
+        float *rv = (float *)malloc((size_t)(nres + 1) * LK_CHUNK * sizeof(float));
+        uint8_t *E = (uint8_t *)malloc((size_t)(nres + 1) * LK_CHUNK);
+        uint8_t *dq_use = (uint8_t *)malloc((size_t)(n + 1) * LK_CHUNK);
+        const int bad = soa_alloc(&s, n, LK_CHUNK) | soa_alloc(&one, n, 1);
+        if (bad || !rv || !E || !dq_use) {
             errors++;
         } else {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 4)
 #endif
-            for (size_t y = 0; y < p->ny; y++)
-                for (size_t i = 0; i < p->nints; i++)
-                    for (size_t x = 0; x < nx; x++) {
-                        const size_t pix = y * nx + x, base = i * ng * npix + pix;
-                        /* Resultants; the ZEROFRAME, when used, is a resultant of its own
-                         * and is taken out of the first group (single precision, as stcal). */
-                        float *r = w.rv;
-                        if (zo) {
-                            const float z = zeroframe[i * npix + pix];
-                            float first = data[base] * (float)p->nframes;
-                            first = first - z;
-                            r[0] = z;
-                            r[1] = first / (float)(p->nframes - 1);
-                            w.E[0] = gdq[base];
-                            w.E[1] = gdq[base];
-                        } else {
-                            r[0] = data[base];
-                            w.E[0] = gdq[base];
-                        }
-                        for (size_t g = 1; g < ng; g++) {
-                            r[g + zo] = data[base + g * npix];
-                            w.E[g + zo] = gdq[base + g * npix];
-                        }
-                        for (int k = 0; k < n; k++) {
-                            const float dd = r[k + 1] - r[k];
-                            w.diff[k] = (double)dd / p->delta_t[k];
-                            w.use[k] = (uint8_t)(w.E[k] == 0 && w.E[k + 1] == 0);
-                            w.dq_use[k] = w.use[k];
-                        }
-                        const double g_ = (double)gain[pix];
-                        const double rn = (double)readnoise[pix] / 1.4142135623730951;
-                        const double cr = lk_mask_jumps(p, &w, g_, rn);
-                        /* differences the jump test dropped flag their later group */
-                        for (int k = 0; k < n; k++)
-                            if (w.dq_use[k] && !w.use[k]) {
-                                w.E[k + 1] |= jump;
-                                if (gdq_jump) gdq_jump[base + (size_t)(k + 1 - zo) * npix] |= jump;
-                            }
-                        const double dk = dark ? (double)dark[pix] : 0.0;
-                        const double crg = cr * (double)(cr > 0.0) + dk;
-                        lk_result res;
-                        lk_fit(p, &w, crg, g_, rn, 0, &res);
-                        uint32_t q = pixeldq[pix];
-                        int all_bad = 1, any_sat = 0, any_jump = 0;
-                        for (int k = 0; k < nres; k++) {
-                            all_bad &= (w.E[k] & (sat | dnu)) != 0;
-                            any_sat |= (w.E[k] & sat) != 0;
-                            any_jump |= (w.E[k] & jump) != 0;
-                        }
-                        if (all_bad) q |= p->dnu;
-                        if (any_sat) q |= p->sat;
-                        if (any_jump) q |= p->jump;
-                        const size_t o = i * npix + pix;
-                        slope[o] = (float)res.countrate;
-                        err[o] = (float)res.uncert;
-                        var_poisson[o] = (float)res.var_p;
-                        var_rnoise[o] = (float)res.var_r;
-                        chisq[o] = (float)res.chisq;
-                        dq[o] = q;
+            for (size_t job = 0; job < p->ny * p->nints * nchunks; job++) {
+                const size_t y = job / (p->nints * nchunks);
+                const size_t i = (job / nchunks) % p->nints;
+                const size_t x0 = (job % nchunks) * LK_CHUNK;
+                const int P = (int)(nx - x0 < LK_CHUNK ? nx - x0 : LK_CHUNK);
+                const size_t pix0 = y * nx + x0, base0 = i * ng * npix + pix0;
+                /* Resultants; the ZEROFRAME, when used, is a resultant of its own and is
+                 * taken out of the first group (single precision, as stcal). */
+                for (int x = 0; x < P; x++) {
+                    float *r = rv + (size_t)x * (nres + 1);
+                    uint8_t *e = E + (size_t)x * (nres + 1);
+                    if (zo) {
+                        const float z = zeroframe[i * npix + pix0 + x];
+                        float first = data[base0 + x] * (float)p->nframes;
+                        first = first - z;
+                        r[0] = z;
+                        r[1] = first / (float)(p->nframes - 1);
+                        e[0] = e[1] = gdq[base0 + x];
+                    } else {
+                        r[0] = data[base0 + x];
+                        e[0] = gdq[base0 + x];
                     }
-            free(w.block);
+                    for (size_t g = 1; g < ng; g++) {
+                        r[g + zo] = data[base0 + g * npix + x];
+                        e[g + zo] = gdq[base0 + g * npix + x];
+                    }
+                    for (int k = 0; k < n; k++) {
+                        const float dd = r[k + 1] - r[k];
+                        s.diff[k * P + x] = (double)dd / p->delta_t[k];
+                        const int u = e[k] == 0 && e[k + 1] == 0;
+                        s.use[k * P + x] = (double)u;
+                        dq_use[(size_t)x * (n + 1) + k] = (uint8_t)u;
+                    }
+                    s.gain[x] = (double)gain[pix0 + x];
+                    s.rn[x] = (double)readnoise[pix0 + x] / 1.4142135623730951;
+                    double crg = median_all(s.diff + x, n, (size_t)P, s.tmp);
+                    s.crg[x] = crg * (double)(crg > 0.0);
+                }
+                /* First pass of the jump test for the whole chunk, then the few ramps where
+                 * something was dropped continue alone. */
+                lk_fit(p, &s, n, P, 1);
+                for (int x = 0; x < P; x++) {
+                    const double crg = s.crg[x];
+                    if (lk_decide(p, &s, n, P, x)) {
+                        const double c = lk_continue(p, &s, P, x, &one, n, crg);
+                        s.countrate[x] = c;
+                    }
+                }
+                for (int x = 0; x < P; x++) {
+                    const double c = s.countrate[x];
+                    const double dk = dark ? (double)dark[pix0 + x] : 0.0;
+                    s.crg[x] = c * (double)(c > 0.0) + dk;
+                }
+                lk_fit(p, &s, n, P, 0);
+                for (int x = 0; x < P; x++) {
+                    uint8_t *e = E + (size_t)x * (nres + 1);
+                    const size_t base = base0 + x;
+                    /* differences the jump test dropped flag their later group */
+                    for (int k = 0; k < n; k++)
+                        if (dq_use[(size_t)x * (n + 1) + k] && s.use[k * P + x] == 0.0) {
+                            e[k + 1] |= jump;
+                            if (gdq_jump) gdq_jump[base + (size_t)(k + 1 - zo) * npix] |= jump;
+                        }
+                    uint32_t q = pixeldq[pix0 + x];
+                    int all_bad = 1, any_sat = 0, any_jump = 0;
+                    for (int k = 0; k < nres; k++) {
+                        all_bad &= (e[k] & (sat | dnu)) != 0;
+                        any_sat |= (e[k] & sat) != 0;
+                        any_jump |= (e[k] & jump) != 0;
+                    }
+                    if (all_bad) q |= p->dnu;
+                    if (any_sat) q |= p->sat;
+                    if (any_jump) q |= p->jump;
+                    const size_t o = i * npix + pix0 + x;
+                    slope[o] = (float)s.countrate[x];
+                    err[o] = (float)s.uncert[x];
+                    var_poisson[o] = (float)s.vp[x];
+                    var_rnoise[o] = (float)s.vr[x];
+                    chisq[o] = (float)s.chisq[x];
+                    dq[o] = q;
+                }
+            }
         }
+        if (!bad) {
+            free(s.block);
+            free(one.block);
+        }
+        free(rv);
+        free(E);
+        free(dq_use);
     }
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }

@@ -22,6 +22,7 @@ typedef struct {
     const double *alpha_ph, *alpha_rn, *beta_ph, *beta_rn;
     const double *delta_t;    /* [ndiff] time between resultant means */
     const uint8_t *two_omit;  /* [ndiff - 1] the pair (i, i+1) may be dropped together */
+    int any_two_omit;         /* some pair may be dropped */
     double thresh_one, thresh_two; /* chi-square improvements that flag a jump */
     int use_zeroframe;
     int nframes;

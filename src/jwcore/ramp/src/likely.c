@@ -31,12 +31,12 @@ typedef struct {
     double *diff, *use, *alpha, *beta, *aph, *arn, *bph, *brn, *bm, *dm, *theta, *phi, *Phi,
         *PhiD, *Theta, *ThetaD, *dC, *dB, *Cd, *Coff, *cr1, *chi1, *cr2, *chi2;
     double *crg, *cg, *rn2, *gain, *rn, *scale, *tn, *A1, *A2, *B, *C, *countrate, *chisq,
-        *uncert, *vp, *vr, *cr_jump, *tmp;
+        *uncert, *vp, *vr, *ones, *tmp;
     void *block;
 } lk_soa;
 
 #define LK_NARR 24
-#define LK_NPIX 16
+#define LK_NPIX 17
 
 static int soa_alloc(lk_soa *s, int n, int P) {
     const size_t m = (size_t)(n + 2) * (size_t)P;
@@ -50,10 +50,10 @@ static int soa_alloc(lk_soa *s, int n, int P) {
     for (int k = 0; k < LK_NARR; k++) *arr[k] = b + (size_t)k * m;
     double **pix[LK_NPIX] = {&s->crg, &s->cg,        &s->rn2, &s->gain,   &s->rn,     &s->scale,
                              &s->tn,  &s->A1,        &s->A2,  &s->B,      &s->C,      &s->countrate,
-                             &s->chisq, &s->uncert, &s->vp,  &s->vr};
+                             &s->chisq, &s->uncert, &s->vp,  &s->vr, &s->ones};
     for (int k = 0; k < LK_NPIX; k++) *pix[k] = b + LK_NARR * m + (size_t)k * P;
     s->tmp = b + LK_NARR * m + LK_NPIX * (size_t)P;
-    s->cr_jump = NULL;
+    for (int x = 0; x < P; x++) s->ones[x] = 1.0;
     return 0;
 }
 
@@ -66,7 +66,11 @@ static int soa_alloc(lk_soa *s, int n, int P) {
 #endif
 
 #define SGN(i) (((i) & 1) ? 1.0 : -1.0)
+#if defined(__GNUC__) && !defined(__clang__)
+#define FORX _Pragma("GCC ivdep") for (int x = 0; x < P; x++)
+#else
 #define FORX for (int x = 0; x < P; x++)
+#endif
 /* row k of a per-difference array */
 #define ROW(a, k) ((a) + (size_t)(k) * (size_t)P)
 
@@ -219,7 +223,10 @@ static void lk_fit(const jw_likely_params *p, lk_soa *restrict s, int n, int P, 
         const double *restrict thn = ROW(s->theta, n);
         FORX {
             tn[x] = thn[x];
-            A1[x] = A2[x] = B[x] = C[x] = 0.0;
+            A1[x] = 0.0;
+            A2[x] = 0.0;
+            B[x] = 0.0;
+            C[x] = 0.0;
         }
     }
     for (int i = 0; i < n; i++) {
@@ -230,14 +237,14 @@ static void lk_fit(const jw_likely_params *p, lk_soa *restrict s, int n, int P, 
         const double *restrict u = ROW(s->use, i), *restrict TD1 = ROW(s->ThetaD, i + 1);
         const double *restrict PD = ROW(s->PhiD, i), *restrict dm = ROW(s->dm, i);
         const double *restrict TD = ROW(s->ThetaD, i);
-        const double *restrict bext = i == 0 ? NULL : ROW(s->bm, i - 1);
+        const double *restrict bext = i == 0 ? s->ones : ROW(s->bm, i - 1);
         FORX {
             const double t = tn[x], sv = sg / t;
             double c = sv * (p1[x] * Th[x] + th[x] * Ph[x]);
             c *= u[x];
             dC[x] = c;
             dB[x] = sv * (p1[x] * TD1[x] + th[x] * PD[x]);
-            const double be = bext ? bext[x] : 1.0;
+            const double be = bext[x];
             A1[x] += dm[x] * sg / t * be * p1[x] * TD[x];
             A2[x] += dm[x] * dm[x] * th[x] * p1[x] / t;
             B[x] += dm[x] * c;

@@ -93,6 +93,38 @@ static inline void pixel_consts(const ols_ctx *c, const jw_ols_params *p, const 
     *pdq = q;
 }
 
+/* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
+#define OLS_CHUNK 64
+typedef struct {
+    double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work;
+    float *W;
+    uint32_t *pdq;
+    uint8_t *clean;
+    void *block;
+} ols_chunk;
+
+static int chunk_alloc(ols_chunk *k, int ng) {
+    const size_t P = OLS_CHUNK, n = (size_t)ng;
+    k->block = malloc(P * (15 + n) * sizeof(double) + P * n * sizeof(float) +
+                      P * (sizeof(uint32_t) + 1) + n + 64);
+    if (!k->block) return 1;
+    double *b = (double *)k->block;
+    k->rn = b;
+    k->gain = b + P;
+    k->dark = b + 2 * P;
+    k->med = b + 3 * P;
+    k->slope = b + 4 * P;
+    k->vp = b + 5 * P;
+    k->vr = b + 6 * P;
+    k->ve = b + 7 * P;
+    k->work = b + 8 * P; /* 7 * P */
+    k->w = b + 15 * P;   /* n * P */
+    k->W = (float *)(k->w + n * P);
+    k->pdq = (uint32_t *)(k->W + n * P);
+    k->clean = (uint8_t *)(k->pdq + P);
+    return 0;
+}
+
 /* Ramps are read a row at a time: each group's row is copied into a per-thread block
  * (contiguous reads), and the pixels of the row are then fitted from that block. */
 typedef struct {
@@ -140,16 +172,29 @@ static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in,
 
 /* Add the median rates of every integration of row y to b->m. */
 static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
-                            ols_rowbuf *b, ols_scratch *s, size_t y) {
+                            ols_rowbuf *b, ols_scratch *s, ols_chunk *ch, size_t y) {
     ols_ramp r = {.d = s->d, .g = s->g};
     const size_t nx = p->nx;
     for (size_t i = 0; i < p->nints; i++) {
         const size_t off = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
-        for (size_t x = 0; x < nx; x++) {
-            ols_prepare(c, b->d + off + x, b->g + off + x, nx, zf_at(p, in, i, y, x), &r, NULL);
-            double m = ols_median_rate(c, &r, s->tmp);
-            if (p->ngroups > 1 && isnan(m)) m = 0.0;
-            b->m[x] += m;
+        for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
+            const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
+            const float *bd = b->d + off + x0;
+            for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
+            ols_clean_mask(c, bd, b->g + off + x0, nx, P, ch->gain, ch->clean);
+            ols_clean_medians(c, bd, nx, P, ch->med, ch->w);
+            for (int x = 0; x < P; x++) {
+                double m;
+                if (ch->clean[x]) {
+                    m = ch->med[x];
+                } else {
+                    ols_prepare(c, bd + x, b->g + off + x0 + x, nx, zf_at(p, in, i, y, x0 + x),
+                                &r, NULL);
+                    m = ols_median_rate(c, &r, s->tmp);
+                }
+                if (p->ngroups > 1 && isnan(m)) m = 0.0;
+                b->m[x0 + x] += m;
+            }
         }
     }
 }
@@ -168,7 +213,8 @@ int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *me
     {
         ols_scratch s;
         ols_rowbuf b;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng);
+        ols_chunk ch;
+        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -177,11 +223,12 @@ int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *me
 #endif
             for (size_t y = 0; y < p->ny; y++) {
                 memcpy(b.m, median_sum + y * p->nx, p->nx * sizeof(double));
-                row_median_sums(&c, p, in, &b, &s, y);
+                row_median_sums(&c, p, in, &b, &s, &ch, y);
                 memcpy(median_sum + y * p->nx, b.m, p->nx * sizeof(double));
             }
         }
-        if (!bad) free(s.block);
+        free(s.block);
+        free(ch.block);
         rowbuf_free(&b);
     }
     free((void *)c.wtab);
@@ -208,7 +255,7 @@ static inline void write_products(jw_ramp_products *o, size_t k, double slope, d
 static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
                    const double *median_sum, double median_nints, jw_ramp_products *ints,
                    jw_ols_accum *acc, jw_ramp_products *rate, jw_ols_opt *opt, ols_rowbuf *b,
-                   ols_scratch *s, size_t y) {
+                   ols_scratch *s, ols_chunk *ch, size_t y) {
     const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups, nints = p->nints;
     const size_t row0 = y * nx;
     const int keep = b->nb == nints;
@@ -220,7 +267,7 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
         for (size_t x = 0; x < nx; x++) b->m[x] = median_sum[row0 + x] / median_nints;
     } else if (!one_pass) {
         memset(b->m, 0, nx * sizeof(double));
-        row_median_sums(c, p, in, b, s, y);
+        row_median_sums(c, p, in, b, s, ch, y);
         for (size_t x = 0; x < nx; x++) b->m[x] = b->m[x] / (double)nints;
     }
     for (size_t x = 0; x < nx; x++) {
@@ -237,47 +284,78 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
         }
     }
     for (size_t i = 0; i < nints; i++) {
-        const size_t off = (keep && !median_sum && !one_pass) ? i * ng * nx
-                                                              : load_row(p, in, b, i, y, keep ? i : 0);
-        for (size_t x = 0; x < nx; x++) {
-            const size_t pix = row0 + x;
-            double rn, gain, dark;
-            uint32_t pdq;
-            pixel_consts(c, p, in, pix, &rn, &gain, &dark, &pdq);
-            const float *bd = b->d + off + x;
-            const uint8_t *bg = b->g + off + x;
-            const int ncr = ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &r,
-                                        opt ? s->crmag : NULL);
-            /* the CHARGELOSS recomputation reads the group DQ as given */
+        const size_t off = (keep && !median_sum && !one_pass)
+                               ? i * ng * nx
+                               : load_row(p, in, b, i, y, keep ? i : 0);
+        for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
+            const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
+            const float *bd0 = b->d + off + x0;
+            for (int x = 0; x < P; x++)
+                pixel_consts(c, p, in, row0 + x0 + x, &ch->rn[x], &ch->gain[x], &ch->dark[x],
+                             &ch->pdq[x]);
+            /* Unflagged ramps (no optional products asked for) go through the vectorised
+             * path; the others one at a time. */
+            if (opt)
+                memset(ch->clean, 0, (size_t)P);
+            else
+                ols_clean_mask(c, bd0, b->g + off + x0, nx, P, ch->gain, ch->clean);
             if (one_pass) {
-                double m = ols_median_rate(c, &r, s->tmp);
-                if (ng > 1 && isnan(m)) m = 0.0;
-                b->m[x] = m / (double)nints;
+                ols_clean_medians(c, bd0, nx, P, ch->med, ch->w);
+                for (int x = 0; x < P; x++) {
+                    double m = ch->clean[x] ? ch->med[x] : 0.0;
+                    if (ng > 1 && isnan(m)) m = 0.0;
+                    b->m[x0 + x] = m / (double)nints;
+                }
             }
-            if (r.any_cl)
-                for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
-            ols_int_result o;
-            ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &b->st[x], &o,
-                                opt ? &s->so : NULL, s->segs, s->gtmp);
-            write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
-            if (!opt) continue;
-            if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
-                overflow++;
-                continue;
+            if (!opt)
+                ols_clean_fit(c, bd0, nx, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->slope,
+                              ch->vp, ch->vr, ch->ve, ch->W, ch->work);
+            for (int xc = 0; xc < P; xc++) {
+                const size_t x = x0 + (size_t)xc, pix = row0 + x;
+                const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
+                const uint32_t pdq = ch->pdq[xc];
+                ols_int_result o;
+                if (ch->clean[xc]) {
+                    const ols_seg_fit f = {.slope = ch->slope[xc], .var_p = ch->vp[xc],
+                                           .var_r = ch->vr[xc], .var_e = ch->ve[xc]};
+                    ols_clean_integration(c, &f, pdq, &b->st[x], &o);
+                    write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
+                    continue;
+                }
+                const float *bd = b->d + off + x;
+                const uint8_t *bg = b->g + off + x;
+                const int ncr = ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &r,
+                                            opt ? s->crmag : NULL);
+                if (one_pass) {
+                    double m = ols_median_rate(c, &r, s->tmp);
+                    if (ng > 1 && isnan(m)) m = 0.0;
+                    b->m[x] = m / (double)nints;
+                }
+                /* the CHARGELOSS recomputation reads the group DQ as given */
+                if (r.any_cl)
+                    for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
+                ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &b->st[x],
+                                    &o, opt ? &s->so : NULL, s->segs, s->gtmp);
+                write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
+                if (!opt) continue;
+                if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
+                    overflow++;
+                    continue;
+                }
+                for (int k = 0; k < s->so.nseg; k++) {
+                    const size_t q = (i * opt->max_segs + (size_t)k) * npix + pix;
+                    opt->slope[q] = (float)s->so.slope[k];
+                    opt->sigslope[q] = (float)s->so.sigslope[k];
+                    opt->var_poisson[q] = (float)s->so.var_p[k];
+                    opt->var_rnoise[q] = (float)s->so.var_r[k];
+                    opt->yint[q] = (float)s->so.yint[k];
+                    opt->sigyint[q] = (float)s->so.sigyint[k];
+                    opt->weights[q] = (float)s->so.weight[k];
+                }
+                opt->pedestal[i * npix + pix] = (float)o.pedestal;
+                for (int k = 0; k < ncr; k++)
+                    opt->crmag[(i * opt->max_crs + (size_t)k) * npix + pix] = (float)s->crmag[k];
             }
-            for (int k = 0; k < s->so.nseg; k++) {
-                const size_t q = (i * opt->max_segs + (size_t)k) * npix + pix;
-                opt->slope[q] = (float)s->so.slope[k];
-                opt->sigslope[q] = (float)s->so.sigslope[k];
-                opt->var_poisson[q] = (float)s->so.var_p[k];
-                opt->var_rnoise[q] = (float)s->so.var_r[k];
-                opt->yint[q] = (float)s->so.yint[k];
-                opt->sigyint[q] = (float)s->so.sigyint[k];
-                opt->weights[q] = (float)s->so.weight[k];
-            }
-            opt->pedestal[i * npix + pix] = (float)o.pedestal;
-            for (int k = 0; k < ncr; k++)
-                opt->crmag[(i * opt->max_crs + (size_t)k) * npix + pix] = (float)s->crmag[k];
         }
     }
     for (size_t x = 0; x < nx; x++) {
@@ -317,7 +395,8 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     {
         ols_scratch s;
         ols_rowbuf b;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng);
+        ols_chunk ch;
+        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -326,9 +405,10 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
 #endif
             for (size_t y = 0; y < p->ny; y++)
                 overflow += fit_row(&c, p, in, median_sum, median_nints, ints, acc, rate, opt, &b,
-                                    &s, y);
+                                    &s, &ch, y);
         }
-        if (!bad) free(s.block);
+        free(s.block);
+        free(ch.block);
         rowbuf_free(&b);
     }
     free((void *)c.wtab);

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double OLS_POWERS[6] = {0.0, 0.4, 1.0, 3.0, 6.0, 10.0};
-
 float *ols_weight_table(size_t *off) {
     size_t total = 0;
     for (int L = 0; L <= OLS_WTAB_LMAX; L++) {
@@ -221,12 +219,8 @@ static inline int snr_power_index(double snr) {
     return 5;
 }
 
-typedef struct {
-    double slope, sigslope, var_p, var_r, var_e, yint, sigyint, weight;
-} seg_fit;
-
 static void fit_segment(const ols_ctx *c, const ols_ramp *r, const ols_seg *s, double rn,
-                        double gain, double dark, double mrate, seg_fit *f) {
+                        double gain, double dark, double mrate, ols_seg_fit *f) {
     const double *d = r->d + s->start;
     memset(f, 0, sizeof(*f));
     if (s->len == 1) {
@@ -262,15 +256,8 @@ static void fit_segment(const ols_ctx *c, const ols_ramp *r, const ols_seg *s, d
     const int pidx = snr_power_index(snr);
     const double invrn2 = 1.0 / (rn * rn);
     double sumw = 0.0, sumx = 0.0, sumxx = 0.0, sumy = 0.0, sumxy = 0.0;
-    const float *wt = L <= OLS_WTAB_LMAX ? c->wtab + c->wtab_off[L] + (size_t)pidx * L : NULL;
-    const double mid = (double)(L - 1) / 2.0, invmid = 1.0 / mid;
     for (int k = 0; k < L; k++) {
-        float wf;
-        if (wt)
-            wf = wt[k];
-        else
-            wf = powf((float)fabs(((double)k - mid) * invmid), (float)OLS_POWERS[pidx]);
-        const double w = (double)wf * invrn2;
+        const double w = (double)ols_weight(c, L, pidx, k) * invrn2;
         const double x = (double)k + (double)s->start;
         double y = d[k];
         if (isnan(y)) y = 0.0;
@@ -317,6 +304,48 @@ static double chargeloss_inv_vr(const ols_ctx *c, const ols_ramp *r, const uint8
     return inv;
 }
 
+/* The integration's products from its segment sums, and their share of the exposure. */
+static inline void finish_sums(const ols_ctx *c, double inv_r, double inv_p, double inv_e,
+                               double snum, ols_state *st, ols_int_result *o) {
+    if (inv_p > 0.0) o->var_p = 1.0 / inv_p;
+    if (o->var_p >= OLS_LARGE_VARIANCE_THRESHOLD) o->var_p = 0.0;
+    o->var_r = 1.0 / inv_r;
+    if (o->var_r >= OLS_LARGE_VARIANCE_THRESHOLD) o->var_r = 0.0;
+    if (o->dq & (c->pdnu | c->psat)) {
+        o->slope = NAN;
+        o->var_p = o->var_r = o->err = 0.0;
+    } else {
+        const double var_e = 1.0 / inv_e;
+        o->slope = snum * o->var_r;
+        o->err = var_e > OLS_LARGE_VARIANCE_THRESHOLD ? 0.0 : sqrt(var_e);
+    }
+    if (inv_p > 0.0) st->inv_vp += inv_p;
+    st->inv_vr += inv_r;
+    st->slope_num += snum;
+}
+
+/* ols_fit_integration for a ramp with no flagged group, whose single segment is f:
+ * the same steps with every flag test resolved. */
+void ols_clean_integration(const ols_ctx *c, const ols_seg_fit *f, uint32_t pdq, ols_state *st,
+                           ols_int_result *o) {
+    o->slope = o->var_p = o->var_r = o->err = o->pedestal = 0.0;
+    o->dq = pdq;
+    const double inv_r = 0.0 + 1.0 / f->var_r;
+    const double inv_p = f->var_p > 0.0 ? 0.0 + 1.0 / f->var_p : 0.0;
+    const double inv_e = 0.0 + 1.0 / f->var_e;
+    const double snum = 0.0 + f->slope / f->var_r;
+    finish_sums(c, inv_r, inv_p, inv_e, snum, st, o);
+    if (o->dq & c->pdnu)
+        o->slope = NAN;
+    else
+        st->state &= (uint8_t)~OLS_ALL_DNU;
+    if (o->dq & c->psat)
+        o->slope = NAN;
+    else
+        st->state &= (uint8_t)~OLS_ALL_SAT;
+    if (o->var_r > 0.0) st->inv_vr_cl += 1.0 / o->var_r;
+}
+
 void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_orig,
                          double rn, double gain, double dark, double mrate, uint32_t pdq,
                          ols_state *st, ols_int_result *o, ols_seg_out *so, ols_seg *segs,
@@ -349,7 +378,7 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
     } else if (nseg > 0) {
         double inv_r = 0.0, inv_p = 0.0, inv_e = 0.0, snum = 0.0;
         for (int i = 0; i < nseg; i++) {
-            seg_fit f;
+            ols_seg_fit f;
             fit_segment(c, r, &segs[i], rn, gain, dark, mrate, &f);
             inv_r += 1.0 / f.var_r;
             if (f.var_p > 0.0) inv_p += 1.0 / f.var_p;
@@ -365,21 +394,7 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
                 so->weight[i] = f.weight;
             }
         }
-        if (inv_p > 0.0) o->var_p = 1.0 / inv_p;
-        if (o->var_p >= OLS_LARGE_VARIANCE_THRESHOLD) o->var_p = 0.0;
-        o->var_r = 1.0 / inv_r;
-        if (o->var_r >= OLS_LARGE_VARIANCE_THRESHOLD) o->var_r = 0.0;
-        if (o->dq & (c->pdnu | c->psat)) {
-            o->slope = NAN;
-            o->var_p = o->var_r = o->err = 0.0;
-        } else {
-            const double var_e = 1.0 / inv_e;
-            o->slope = snum * o->var_r;
-            o->err = var_e > OLS_LARGE_VARIANCE_THRESHOLD ? 0.0 : sqrt(var_e);
-        }
-        if (inv_p > 0.0) st->inv_vp += inv_p;
-        st->inv_vr += inv_r;
-        st->slope_num += snum;
+        finish_sums(c, inv_r, inv_p, inv_e, snum, st, o);
     }
 
     if (o->dq & c->pdnu)

@@ -2,6 +2,7 @@
 #ifndef JWCORE_OLS_PIXEL_H
 #define JWCORE_OLS_PIXEL_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,20 @@ typedef struct {
     int start, len;
 } ols_seg;
 
+static const double OLS_POWERS[6] = {0.0, 0.4, 1.0, 3.0, 6.0, 10.0};
+
+/* Weight of group k of an L-group segment for exponent index pidx (before 1/rn^2). */
+static inline float ols_weight(const ols_ctx *c, int L, int pidx, int k) {
+    if (L <= OLS_WTAB_LMAX) return c->wtab[c->wtab_off[L] + (size_t)pidx * L + k];
+    const double mid = (double)(L - 1) / 2.0, invmid = 1.0 / mid;
+    return powf((float)fabs(((double)k - mid) * invmid), (float)OLS_POWERS[pidx]);
+}
+
+/* A fitted segment. */
+typedef struct {
+    double slope, sigslope, var_p, var_r, var_e, yint, sigyint, weight;
+} ols_seg_fit;
+
 /* Build the weight table; returns NULL on allocation failure.  off[L] is the offset
  * of length L (3..OLS_WTAB_LMAX), each length holding 6 exponents x L groups. */
 float *ols_weight_table(size_t *off);
@@ -81,6 +96,22 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
                          double rn, double gain, double dark, double mrate, uint32_t pdq,
                          ols_state *st, ols_int_result *o, ols_seg_out *so, ols_seg *segs,
                          uint8_t *tmp);
+
+/* ols_fit_integration for a ramp with no flagged group and its single segment's fit. */
+void ols_clean_integration(const ols_ctx *c, const ols_seg_fit *f, uint32_t pdq, ols_state *st,
+                           ols_int_result *o);
+
+/* Ramps with no flagged group, P pixels at a time (ols_clean.c).  Arrays of groups are
+ * read with `stride` between groups; per-pixel arrays are [P]. */
+void ols_clean_mask(const ols_ctx *c, const float *bd, const uint8_t *bg, size_t stride, int P,
+                    const double *gain, uint8_t *clean);
+/* w: scratch [ng * P] */
+void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, double *med,
+                       double *w);
+/* W: scratch [ng * P] floats, work: [7 * P] */
+void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
+                   const double *gain, const double *dark, const double *mrate, double *slope,
+                   double *var_p, double *var_r, double *var_e, float *W, double *work);
 
 /* Exposure products of one pixel from its state. */
 void ols_finish_pixel(const ols_ctx *c, const ols_state *st, uint32_t pdq, double *slope,

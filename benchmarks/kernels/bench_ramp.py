@@ -99,7 +99,10 @@ WORKER = textwrap.dedent(
     times = []
     for _ in range(repeat):
         t = time.perf_counter(); run(); times.append(time.perf_counter() - t)
-    print(json.dumps({"times": times, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    # VmHWM is this process's own peak (ru_maxrss would carry the parent's across exec)
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
+    rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"times": times, "rss_mb": rss}))
     """
 )
 

@@ -164,7 +164,7 @@ def _flagged_sim(rng, nints=2, ngroups=8):
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
-@pytest.mark.parametrize("nints,ngroups", [(1, 10), (2, 8), (3, 3)])
+@pytest.mark.parametrize("nints,ngroups", [(1, 10), (2, 8), (3, 3), (1, 70)])
 def test_matches_reference(rng, n_threads, nints, ngroups):
     sim = _flagged_sim(rng, nints, ngroups)
     res = _fit(sim, n_threads=n_threads)

@@ -40,6 +40,7 @@ typedef struct {
 
 static int soa_alloc(lk_soa *s, int n, int P) {
     const size_t m = (size_t)(n + 2) * (size_t)P;
+    s->block = NULL;
     s->block = malloc((LK_NARR * m + LK_NPIX * (size_t)P + (size_t)n + 2) * sizeof(double));
     if (!s->block) return 1;
     double *b = (double *)s->block;
@@ -469,6 +470,33 @@ static double lk_continue(const jw_likely_params *p, lk_soa *chunk, int P, int x
 
 #define LK_CHUNK 32
 
+/* Median of each pixel's n differences (NaN when any is NaN, as np.median), for a chunk:
+ * a sorting network over rows of P pixels.  t: scratch [n * P]. */
+LK_CLONES
+static void chunk_medians(const double *diff, int n, int P, double *t, double *med) {
+    for (int k = 0; k < n; k++) {
+        double *restrict tk = ROW(t, k);
+        const double *restrict dk = ROW(diff, k);
+        FORX tk[x] = dk[x];
+    }
+    for (int pass = 0; pass < n; pass++)
+        for (int i = pass & 1; i + 1 < n; i += 2) {
+            double *restrict a = ROW(t, i), *restrict b = ROW(t, i + 1);
+            FORX {
+                const double u = a[x], v = b[x];
+                a[x] = v < u ? v : u;
+                b[x] = v < u ? u : v;
+            }
+        }
+    const int h = n >> 1;
+    const double *restrict hi = ROW(t, h), *restrict lo = ROW(t, h > 0 ? h - 1 : 0);
+    FORX med[x] = (n & 1) ? hi[x] : (lo[x] + hi[x]) / 2.0;
+    for (int k = 0; k < n; k++) {
+        const double *restrict dk = ROW(diff, k);
+        FORX med[x] = isnan(dk[x]) ? dk[x] : med[x];
+    }
+}
+
 int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                   const uint32_t *pixeldq, const float *readnoise, const float *gain,
                   const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
@@ -487,11 +515,14 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
 #endif
     {
         lk_soa s, one;
-        float *rv = (float *)malloc((size_t)(nres + 1) * LK_CHUNK * sizeof(float));
-        uint8_t *E = (uint8_t *)malloc((size_t)(nres + 1) * LK_CHUNK);
-        uint8_t *dq_use = (uint8_t *)malloc((size_t)(n + 1) * LK_CHUNK);
+        const float **rrow = (const float **)malloc((size_t)(nres + 1) * sizeof(float *));
+        const uint8_t **erow = (const uint8_t **)malloc((size_t)(nres + 1) * sizeof(uint8_t *));
+        float *first = (float *)malloc(LK_CHUNK * sizeof(float));
+        double *use0 = (double *)malloc((size_t)(n + 1) * LK_CHUNK * sizeof(double));
+        double *sorted = (double *)malloc((size_t)(n + 1) * LK_CHUNK * sizeof(double));
+        int *flags = (int *)malloc(3 * LK_CHUNK * sizeof(int));
         const int bad = soa_alloc(&s, n, LK_CHUNK) | soa_alloc(&one, n, 1);
-        if (bad || !rv || !E || !dq_use) {
+        if (bad || !rrow || !erow || !first || !use0 || !sorted || !flags) {
             errors++;
         } else {
 #ifdef _OPENMP
@@ -503,38 +534,48 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                 const size_t x0 = (job % nchunks) * LK_CHUNK;
                 const int P = (int)(nx - x0 < LK_CHUNK ? nx - x0 : LK_CHUNK);
                 const size_t pix0 = y * nx + x0, base0 = i * ng * npix + pix0;
-                /* Resultants; the ZEROFRAME, when used, is a resultant of its own and is
+                /* Resultant rows; the ZEROFRAME, when used, is a resultant of its own and is
                  * taken out of the first group (single precision, as stcal). */
+                if (zo) {
+                    const float *z = zeroframe + i * npix + pix0;
+                    for (int x = 0; x < P; x++) {
+                        float f = data[base0 + x] * (float)p->nframes;
+                        f = f - z[x];
+                        first[x] = f / (float)(p->nframes - 1);
+                    }
+                    rrow[0] = z;
+                    rrow[1] = first;
+                    erow[0] = erow[1] = gdq + base0;
+                } else {
+                    rrow[0] = data + base0;
+                    erow[0] = gdq + base0;
+                }
+                for (size_t g = 1; g < ng; g++) {
+                    rrow[g + zo] = data + base0 + g * npix;
+                    erow[g + zo] = gdq + base0 + g * npix;
+                }
+                for (int k = 0; k < n; k++) {
+                    const float *restrict r0 = rrow[k], *restrict r1 = rrow[k + 1];
+                    const uint8_t *restrict e0 = erow[k], *restrict e1 = erow[k + 1];
+                    double *restrict d = ROW(s.diff, k), *restrict u = ROW(s.use, k);
+                    double *restrict u0 = ROW(use0, k);
+                    const double dt = p->delta_t[k];
+                    for (int x = 0; x < P; x++) {
+                        const float dd = r1[x] - r0[x];
+                        d[x] = (double)dd / dt;
+                        u[x] = u0[x] = (double)(e0[x] == 0 && e1[x] == 0);
+                    }
+                }
                 for (int x = 0; x < P; x++) {
-                    float *r = rv + (size_t)x * (nres + 1);
-                    uint8_t *e = E + (size_t)x * (nres + 1);
-                    if (zo) {
-                        const float z = zeroframe[i * npix + pix0 + x];
-                        float first = data[base0 + x] * (float)p->nframes;
-                        first = first - z;
-                        r[0] = z;
-                        r[1] = first / (float)(p->nframes - 1);
-                        e[0] = e[1] = gdq[base0 + x];
-                    } else {
-                        r[0] = data[base0 + x];
-                        e[0] = gdq[base0 + x];
-                    }
-                    for (size_t g = 1; g < ng; g++) {
-                        r[g + zo] = data[base0 + g * npix + x];
-                        e[g + zo] = gdq[base0 + g * npix + x];
-                    }
-                    for (int k = 0; k < n; k++) {
-                        const float dd = r[k + 1] - r[k];
-                        s.diff[k * P + x] = (double)dd / p->delta_t[k];
-                        const int u = e[k] == 0 && e[k + 1] == 0;
-                        s.use[k * P + x] = (double)u;
-                        dq_use[(size_t)x * (n + 1) + k] = (uint8_t)u;
-                    }
                     s.gain[x] = (double)gain[pix0 + x];
                     s.rn[x] = (double)readnoise[pix0 + x] / 1.4142135623730951;
-                    double crg = median_all(s.diff + x, n, (size_t)P, s.tmp);
-                    s.crg[x] = crg * (double)(crg > 0.0);
                 }
+                if (n <= 64) {
+                    chunk_medians(s.diff, n, P, sorted, s.crg);
+                } else {
+                    for (int x = 0; x < P; x++) s.crg[x] = median_all(s.diff + x, n, (size_t)P, s.tmp);
+                }
+                for (int x = 0; x < P; x++) s.crg[x] = s.crg[x] * (double)(s.crg[x] > 0.0);
                 /* First pass of the jump test for the whole chunk, then the few ramps where
                  * something was dropped continue alone. */
                 lk_fit(p, &s, n, P, 1);
@@ -551,25 +592,33 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                     s.crg[x] = c * (double)(c > 0.0) + dk;
                 }
                 lk_fit(p, &s, n, P, 0);
+                int *all_bad = flags, *any_sat = flags + LK_CHUNK, *any_jump = flags + 2 * LK_CHUNK;
                 for (int x = 0; x < P; x++) {
-                    uint8_t *e = E + (size_t)x * (nres + 1);
-                    const size_t base = base0 + x;
-                    /* differences the jump test dropped flag their later group */
-                    for (int k = 0; k < n; k++)
-                        if (dq_use[(size_t)x * (n + 1) + k] && s.use[k * P + x] == 0.0) {
-                            e[k + 1] |= jump;
-                            if (gdq_jump) gdq_jump[base + (size_t)(k + 1 - zo) * npix] |= jump;
-                        }
-                    uint32_t q = pixeldq[pix0 + x];
-                    int all_bad = 1, any_sat = 0, any_jump = 0;
-                    for (int k = 0; k < nres; k++) {
-                        all_bad &= (e[k] & (sat | dnu)) != 0;
-                        any_sat |= (e[k] & sat) != 0;
-                        any_jump |= (e[k] & jump) != 0;
+                    all_bad[x] = 1;
+                    any_sat[x] = any_jump[x] = 0;
+                }
+                for (int k = 0; k < nres; k++) {
+                    const uint8_t *restrict e = erow[k];
+                    for (int x = 0; x < P; x++) {
+                        all_bad[x] &= (e[x] & (sat | dnu)) != 0;
+                        any_sat[x] |= (e[x] & sat) != 0;
+                        any_jump[x] |= (e[x] & jump) != 0;
                     }
-                    if (all_bad) q |= p->dnu;
-                    if (any_sat) q |= p->sat;
-                    if (any_jump) q |= p->jump;
+                }
+                /* differences the jump test dropped flag their later group */
+                for (int k = 0; k < n; k++) {
+                    const double *restrict u = ROW(s.use, k), *restrict u0 = ROW(use0, k);
+                    for (int x = 0; x < P; x++)
+                        if (u0[x] != 0.0 && u[x] == 0.0) {
+                            any_jump[x] = 1;
+                            if (gdq_jump) gdq_jump[base0 + (size_t)(k + 1 - zo) * npix + x] |= jump;
+                        }
+                }
+                for (int x = 0; x < P; x++) {
+                    uint32_t q = pixeldq[pix0 + x];
+                    if (all_bad[x]) q |= p->dnu;
+                    if (any_sat[x]) q |= p->sat;
+                    if (any_jump[x]) q |= p->jump;
                     const size_t o = i * npix + pix0 + x;
                     slope[o] = (float)s.countrate[x];
                     err[o] = (float)s.uncert[x];
@@ -580,13 +629,14 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                 }
             }
         }
-        if (!bad) {
-            free(s.block);
-            free(one.block);
-        }
-        free(rv);
-        free(E);
-        free(dq_use);
+        free(s.block);
+        free(one.block);
+        free(rrow);
+        free(erow);
+        free(first);
+        free(use0);
+        free(sorted);
+        free(flags);
     }
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }

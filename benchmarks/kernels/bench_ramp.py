@@ -108,10 +108,12 @@ WORKER = textwrap.dedent(
 
 
 def run_worker(tmp, impl, algo, repeat, rows):
+    # idle OpenBLAS threads spin and steal the cores from whichever implementation runs
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     out = subprocess.run(
         [sys.executable, "-c", WORKER, tmp, impl, algo, str(repeat), str(rows), str(FRAME_TIME),
          str(NFRAMES)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 

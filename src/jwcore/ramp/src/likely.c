@@ -58,9 +58,9 @@ static int soa_alloc(lk_soa *s, int n, int P) {
     return 0;
 }
 
-/* On x86-64 Linux the fit is also compiled for AVX2 and picked at run time; without FMA
+/* On x86-64 glibc systems (ifunc) the fit is also compiled for AVX2 and picked at run time; without FMA
  * contraction every lane computes the same IEEE operations, so results do not change. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
 #define LK_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LK_CLONES

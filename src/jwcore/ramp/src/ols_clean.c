@@ -6,6 +6,7 @@
  * order, so a pixel gets the same bits whichever path fits it.
  */
 #include <math.h>
+#include <stdlib.h> /* defines __GLIBC__ where there is one */
 
 #include "ols_pixel.h"
 
@@ -15,9 +16,9 @@
 #define FORX for (int x = 0; x < P; x++)
 #endif
 
-/* On x86-64 Linux these are also compiled for AVX2 and picked at run time; without FMA
+/* On x86-64 glibc systems (ifunc) these are also compiled for AVX2 and picked at run time; without FMA
  * contraction every lane computes the same IEEE operations, so results do not change. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
 #define OLS_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define OLS_CLONES

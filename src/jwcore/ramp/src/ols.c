@@ -96,8 +96,8 @@ static inline void pixel_consts(const ols_ctx *c, const jw_ols_params *p, const 
 /* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
 #define OLS_CHUNK 64
 typedef struct {
-    double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work;
-    float *W;
+    double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work, *comb;
+    float *W, *rnf;
     uint32_t *pdq;
     uint8_t *clean;
     void *block;
@@ -105,7 +105,7 @@ typedef struct {
 
 static int chunk_alloc(ols_chunk *k, int ng) {
     const size_t P = OLS_CHUNK, n = (size_t)ng;
-    k->block = malloc(P * (15 + n) * sizeof(double) + P * n * sizeof(float) +
+    k->block = malloc(P * (23 + n) * sizeof(double) + P * (n + 1) * sizeof(float) +
                       P * (sizeof(uint32_t) + 1) + n + 64);
     if (!k->block) return 1;
     double *b = (double *)k->block;
@@ -119,8 +119,10 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     k->ve = b + 7 * P;
     k->work = b + 8 * P; /* 7 * P */
     k->w = b + 15 * P;   /* n * P */
-    k->W = (float *)(k->w + n * P);
-    k->pdq = (uint32_t *)(k->W + n * P);
+    k->comb = k->w + n * P; /* 8 * P */
+    k->W = (float *)(k->comb + 8 * P);
+    k->rnf = k->W + n * P;
+    k->pdq = (uint32_t *)(k->rnf + P);
     k->clean = (uint8_t *)(k->pdq + P);
     return 0;
 }
@@ -163,6 +165,22 @@ static size_t load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbu
         memcpy(b->g + off + g * nx, in->gdq + src, nx);
     }
     return off;
+}
+
+/* pixel_consts for P pixels of a row; the float store rounds the read noise as stcal does */
+static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
+                         size_t pix0, int P, ols_chunk *ch) {
+    const double root = sqrt(2.0 * (double)p->nframes);
+    for (int x = 0; x < P; x++) {
+        const float g = in->gain[pix0 + x];
+        ch->gain[x] = (double)g;
+        ch->rnf[x] = (float)((double)in->readnoise[pix0 + x] * ((double)g / root));
+        ch->dark[x] = in->dark ? (double)in->dark[pix0 + x] : 0.0;
+        uint32_t q = in->pixeldq[pix0 + x];
+        if (g <= 0.0f || isnan(g)) q |= c->pdnu | c->pngval;
+        ch->pdq[x] = q;
+    }
+    for (int x = 0; x < P; x++) ch->rn[x] = (double)ch->rnf[x];
 }
 
 static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in, size_t i,
@@ -290,9 +308,7 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
         for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
             const float *bd0 = b->d + off + x0;
-            for (int x = 0; x < P; x++)
-                pixel_consts(c, p, in, row0 + x0 + x, &ch->rn[x], &ch->gain[x], &ch->dark[x],
-                             &ch->pdq[x]);
+            chunk_consts(c, p, in, row0 + x0, P, ch);
             /* Unflagged ramps (no optional products asked for) go through the vectorised
              * path; the others one at a time. */
             if (opt)
@@ -307,19 +323,31 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
                     b->m[x0 + x] = m / (double)nints;
                 }
             }
-            if (!opt)
+            double *cb_sl = ch->comb, *cb_vp = ch->comb + P, *cb_vr = ch->comb + 2 * P;
+            double *cb_err = ch->comb + 3 * P, *cb_ip = ch->comb + 4 * P, *cb_ir = ch->comb + 5 * P;
+            double *cb_sn = ch->comb + 6 * P, *cb_cl = ch->comb + 7 * P;
+            if (!opt) {
                 ols_clean_fit(c, bd0, nx, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->slope,
                               ch->vp, ch->vr, ch->ve, ch->W, ch->work);
+                ols_clean_combine(c, P, ch->pdq, ch->slope, ch->vp, ch->vr, ch->ve, cb_sl, cb_vp,
+                                  cb_vr, cb_err, cb_ip, cb_ir, cb_sn, cb_cl);
+            }
             for (int xc = 0; xc < P; xc++) {
                 const size_t x = x0 + (size_t)xc, pix = row0 + x;
                 const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
                 const uint32_t pdq = ch->pdq[xc];
                 ols_int_result o;
                 if (ch->clean[xc]) {
-                    const ols_seg_fit f = {.slope = ch->slope[xc], .var_p = ch->vp[xc],
-                                           .var_r = ch->vr[xc], .var_e = ch->ve[xc]};
-                    ols_clean_integration(c, &f, pdq, &b->st[x], &o);
-                    write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
+                    /* the rest of ols_fit_integration for an unflagged ramp */
+                    ols_state *sp = &b->st[x];
+                    if (cb_ip[xc] > 0.0) sp->inv_vp += cb_ip[xc];
+                    sp->inv_vr += cb_ir[xc];
+                    sp->slope_num += cb_sn[xc];
+                    if (!(pdq & c->pdnu)) sp->state &= (uint8_t)~OLS_ALL_DNU;
+                    if (!(pdq & c->psat)) sp->state &= (uint8_t)~OLS_ALL_SAT;
+                    if (cb_vr[xc] > 0.0) sp->inv_vr_cl += cb_cl[xc];
+                    write_products(ints, i * npix + pix, cb_sl[xc], cb_vp[xc], cb_vr[xc],
+                                   cb_err[xc], pdq);
                     continue;
                 }
                 const float *bd = b->d + off + x;

@@ -126,3 +126,39 @@ void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, cons
         var_e[x] = var_p[x] + var_r[x];
     }
 }
+
+OLS_CLONES
+void ols_clean_combine(const ols_ctx *c, int P, const uint32_t *pdq, const double *slope,
+                       const double *var_p, const double *var_r, const double *var_e,
+                       double *o_slope, double *o_vp, double *o_vr, double *o_err,
+                       double *inv_p, double *inv_r, double *snum, double *cl_add) {
+    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
+    const uint32_t invalid = c->pdnu | c->psat;
+    FORX {
+        /* the sums of one segment, started from zero as in the general path */
+        const double ir = 0.0 + 1.0 / var_r[x];
+        const double ip = var_p[x] > 0.0 ? 0.0 + 1.0 / var_p[x] : 0.0;
+        const double ie = 0.0 + 1.0 / var_e[x];
+        const double sn = 0.0 + slope[x] / var_r[x];
+        double vp = ip > 0.0 ? 1.0 / ip : 0.0;
+        vp = vp >= T ? 0.0 : vp;
+        double vr = 1.0 / ir;
+        vr = vr >= T ? 0.0 : vr;
+        const double ve = 1.0 / ie;
+        double err = ve > T ? 0.0 : sqrt(ve);
+        double sl = sn * vr;
+        const int bad = (pdq[x] & invalid) != 0;
+        sl = bad ? NAN : sl;
+        vp = bad ? 0.0 : vp;
+        vr = bad ? 0.0 : vr;
+        err = bad ? 0.0 : err;
+        o_slope[x] = sl;
+        o_vp[x] = vp;
+        o_vr[x] = vr;
+        o_err[x] = err;
+        inv_p[x] = ip;
+        inv_r[x] = ir;
+        snum[x] = sn;
+        cl_add[x] = vr > 0.0 ? 1.0 / vr : 0.0;
+    }
+}

@@ -324,28 +324,6 @@ static inline void finish_sums(const ols_ctx *c, double inv_r, double inv_p, dou
     st->slope_num += snum;
 }
 
-/* ols_fit_integration for a ramp with no flagged group, whose single segment is f:
- * the same steps with every flag test resolved. */
-void ols_clean_integration(const ols_ctx *c, const ols_seg_fit *f, uint32_t pdq, ols_state *st,
-                           ols_int_result *o) {
-    o->slope = o->var_p = o->var_r = o->err = o->pedestal = 0.0;
-    o->dq = pdq;
-    const double inv_r = 0.0 + 1.0 / f->var_r;
-    const double inv_p = f->var_p > 0.0 ? 0.0 + 1.0 / f->var_p : 0.0;
-    const double inv_e = 0.0 + 1.0 / f->var_e;
-    const double snum = 0.0 + f->slope / f->var_r;
-    finish_sums(c, inv_r, inv_p, inv_e, snum, st, o);
-    if (o->dq & c->pdnu)
-        o->slope = NAN;
-    else
-        st->state &= (uint8_t)~OLS_ALL_DNU;
-    if (o->dq & c->psat)
-        o->slope = NAN;
-    else
-        st->state &= (uint8_t)~OLS_ALL_SAT;
-    if (o->var_r > 0.0) st->inv_vr_cl += 1.0 / o->var_r;
-}
-
 void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_orig,
                          double rn, double gain, double dark, double mrate, uint32_t pdq,
                          ols_state *st, ols_int_result *o, ols_seg_out *so, ols_seg *segs,

@@ -97,9 +97,13 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
                          ols_state *st, ols_int_result *o, ols_seg_out *so, ols_seg *segs,
                          uint8_t *tmp);
 
-/* ols_fit_integration for a ramp with no flagged group and its single segment's fit. */
-void ols_clean_integration(const ols_ctx *c, const ols_seg_fit *f, uint32_t pdq, ols_state *st,
-                           ols_int_result *o);
+/* ols_fit_integration's arithmetic for P unflagged ramps whose single segments are fitted:
+ * the integration products and the exposure sums to add (inv_p only when positive;
+ * cl_add to inv_vr_cl when the variance is positive). */
+void ols_clean_combine(const ols_ctx *c, int P, const uint32_t *pdq, const double *slope,
+                       const double *var_p, const double *var_r, const double *var_e,
+                       double *o_slope, double *o_vp, double *o_vr, double *o_err,
+                       double *inv_p, double *inv_r, double *snum, double *cl_add);
 
 /* Ramps with no flagged group, P pixels at a time (ols_clean.c).  Arrays of groups are
  * read with `stride` between groups; per-pixel arrays are [P]. */

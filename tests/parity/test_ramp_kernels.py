@@ -157,6 +157,22 @@ def test_ols_chargeloss_matches_stcal():
     assert_products(res.rateints, integ, 1e-5)
 
 
+def test_ols_odd_values_match_stcal():
+    c = make_case(16, 2, 7, ny=24, nx=70)
+    c["data"][0, 3, 1, 1] = np.nan
+    c["data"][1, :, 2, 2] = np.nan
+    c["data"][0, 5, 3, 3] = np.inf
+    c["readnoise"][4, 4] = 0.0
+    c["readnoise"][6, 6] = np.nan
+    c["groupdq"][0, :, 12, 12] = [0, 0, JUMP, JUMP, 0, 0, 0]  # consecutive jumps
+    c["groupdq"][1, :, 13, 13] = [0, DNU, 0, DNU, 0, DNU, 0]  # one-group runs only
+    with np.errstate(all="ignore"):
+        image, integ, _ = stcal_fit(c)
+        res = ours_ols(c)
+    assert_products(res.rate, image, 1e-5)
+    assert_products(res.rateints, integ, 1e-5)
+
+
 def test_ols_optional_products_match_stcal():
     c = make_case(13, 2, 8, ny=32, nx=32)
     _, _, opt = stcal_fit(c, save_opt=True)

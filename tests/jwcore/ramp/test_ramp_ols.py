@@ -197,6 +197,16 @@ def test_threads_give_identical_results(rng):
     np.testing.assert_array_equal(a.optional.slope, b.optional.slope)
 
 
+def test_vectorised_and_general_paths_agree(rng):
+    # unflagged ramps take a vectorised path unless the optional products are asked for
+    sim = _flagged_sim(rng, 2, 9)
+    sim["data"][0, 3, 0, 0] = np.nan
+    a, b = _fit(sim), _fit(sim, save_opt=True)
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        np.testing.assert_array_equal(getattr(a.rate, name), getattr(b.rate, name))
+        np.testing.assert_array_equal(getattr(a.rateints, name), getattr(b.rateints, name))
+
+
 def test_streaming_equals_whole_exposure(rng):
     sim = _flagged_sim(rng, 3, 6)
     sim["groupdq"][1, 2:4, 0, 4] |= CHARGELOSS | DNU

@@ -14,6 +14,7 @@
  * NaN data propagates the same way.
  */
 #include "likely.h"
+#include "median_network.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -426,24 +427,6 @@ static int lk_decide(const jw_likely_params *p, lk_soa *s, int n, int P, int x) 
     return 1;
 }
 
-static double median_all(const double *v, int n, size_t stride, double *t) {
-    for (int i = 0; i < n; i++) {
-        if (isnan(v[i * stride])) return NAN;
-        t[i] = v[i * stride];
-    }
-    for (int i = 1; i < n; i++) {
-        const double y = t[i];
-        int j = i;
-        while (j > 0 && t[j - 1] > y) {
-            t[j] = t[j - 1];
-            j--;
-        }
-        t[j] = y;
-    }
-    const int h = n >> 1;
-    return (n & 1) ? t[h] : (t[h - 1] + t[h]) / 2.0;
-}
-
 /* Continue the jump test of lane x alone (the rare ramps where something was dropped). */
 static double lk_continue(const jw_likely_params *p, lk_soa *chunk, int P, int x, lk_soa *one,
                           int n, double crg) {
@@ -471,26 +454,26 @@ static double lk_continue(const jw_likely_params *p, lk_soa *chunk, int P, int x
 #define LK_CHUNK 32
 
 /* Median of each pixel's n differences (NaN when any is NaN, as np.median), for a chunk:
- * a sorting network over rows of P pixels.  t: scratch [n * P]. */
+ * the median network over rows of P pixels.  t: scratch [n * P]. */
 LK_CLONES
-static void chunk_medians(const double *diff, int n, int P, double *t, double *med) {
+static void chunk_medians(const double *diff, int n, int P, const uint16_t *lo,
+                          const uint16_t *hi, int ncmp, double *t, double *med) {
     for (int k = 0; k < n; k++) {
         double *restrict tk = ROW(t, k);
         const double *restrict dk = ROW(diff, k);
         FORX tk[x] = dk[x];
     }
-    for (int pass = 0; pass < n; pass++)
-        for (int i = pass & 1; i + 1 < n; i += 2) {
-            double *restrict a = ROW(t, i), *restrict b = ROW(t, i + 1);
-            FORX {
-                const double u = a[x], v = b[x];
-                a[x] = v < u ? v : u;
-                b[x] = v < u ? u : v;
-            }
+    for (int k = 0; k < ncmp; k++) {
+        double *restrict a = ROW(t, lo[k]), *restrict b = ROW(t, hi[k]);
+        FORX {
+            const double u = a[x], v = b[x];
+            a[x] = v < u ? v : u;
+            b[x] = v < u ? u : v;
         }
+    }
     const int h = n >> 1;
-    const double *restrict hi = ROW(t, h), *restrict lo = ROW(t, h > 0 ? h - 1 : 0);
-    FORX med[x] = (n & 1) ? hi[x] : (lo[x] + hi[x]) / 2.0;
+    const double *restrict hi_ = ROW(t, h), *restrict lo_ = ROW(t, h > 0 ? h - 1 : 0);
+    FORX med[x] = (n & 1) ? hi_[x] : (lo_[x] + hi_[x]) / 2.0;
     for (int k = 0; k < n; k++) {
         const double *restrict dk = ROW(diff, k);
         FORX med[x] = isnan(dk[x]) ? dk[x] : med[x];
@@ -508,8 +491,17 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
     const int nres = (int)ng + zo, n = nres - 1;
     const uint8_t sat = (uint8_t)p->sat, dnu = (uint8_t)p->dnu, jump = (uint8_t)p->jump;
     const size_t nchunks = (nx + LK_CHUNK - 1) / LK_CHUNK;
+    if (n > 60000) return JW_LIKELY_ERR_ARG;
+    uint16_t *net_lo = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
+    uint16_t *net_hi = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
+    const int ncmp = (net_lo && net_hi) ? median_network(n, net_lo, net_hi) : -1;
     int errors = 0;
     (void)n_threads;
+    if (ncmp < 0) {
+        free(net_lo);
+        free(net_hi);
+        return JW_LIKELY_ERR_ALLOC;
+    }
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
 #endif
@@ -570,11 +562,7 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                     s.gain[x] = (double)gain[pix0 + x];
                     s.rn[x] = (double)readnoise[pix0 + x] / 1.4142135623730951;
                 }
-                if (n <= 64) {
-                    chunk_medians(s.diff, n, P, sorted, s.crg);
-                } else {
-                    for (int x = 0; x < P; x++) s.crg[x] = median_all(s.diff + x, n, (size_t)P, s.tmp);
-                }
+                chunk_medians(s.diff, n, P, net_lo, net_hi, ncmp, sorted, s.crg);
                 for (int x = 0; x < P; x++) s.crg[x] = s.crg[x] * (double)(s.crg[x] > 0.0);
                 /* First pass of the jump test for the whole chunk, then the few ramps where
                  * something was dropped continue alone. */
@@ -638,6 +626,8 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
         free(sorted);
         free(flags);
     }
+    free(net_lo);
+    free(net_hi);
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "median_network.h"
 #include "ols_pixel.h"
 
 #ifdef _OPENMP
@@ -53,7 +54,7 @@ static double as_single(double x) {
 }
 
 static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
-    if (!p || p->ngroups == 0 || p->ngroups > 1000000 || p->nframes < 1) return JW_RAMP_ERR_ARG;
+    if (!p || p->ngroups == 0 || p->ngroups > 60000 || p->nframes < 1) return JW_RAMP_ERR_ARG;
     memset(c, 0, sizeof(*c));
     c->ng = (int)p->ngroups;
     c->gt = as_single(p->group_time);
@@ -73,10 +74,28 @@ static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     c->ppers = p->flags.pers;
     c->pngval = p->flags.no_gain;
     float *tab = ols_weight_table(off);
-    if (!tab) return JW_RAMP_ERR_ALLOC;
+    const int m = c->ng > 1 ? c->ng - 1 : 1;
+    const size_t cap = median_network_capacity(m);
+    uint16_t *lo = (uint16_t *)malloc(cap * sizeof(uint16_t));
+    uint16_t *hi = (uint16_t *)malloc(cap * sizeof(uint16_t));
+    c->net_n = (lo && hi) ? median_network(m, lo, hi) : -1;
+    if (!tab || c->net_n < 0) {
+        free(tab);
+        free(lo);
+        free(hi);
+        return JW_RAMP_ERR_ALLOC;
+    }
     c->wtab = tab;
     c->wtab_off = off;
+    c->net_lo = lo;
+    c->net_hi = hi;
     return JW_RAMP_OK;
+}
+
+static void free_ctx(ols_ctx *c) {
+    free((void *)c->wtab);
+    free((void *)c->net_lo);
+    free((void *)c->net_hi);
 }
 
 /* Per-pixel constants: read noise per frame in electrons as stcal derives it
@@ -249,7 +268,7 @@ int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *me
         free(ch.block);
         rowbuf_free(&b);
     }
-    free((void *)c.wtab);
+    free_ctx(&c);
     return errors ? JW_RAMP_ERR_ALLOC : JW_RAMP_OK;
 }
 
@@ -439,7 +458,7 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
         free(ch.block);
         rowbuf_free(&b);
     }
-    free((void *)c.wtab);
+    free_ctx(&c);
     if (errors) return JW_RAMP_ERR_ALLOC;
     return overflow ? JW_RAMP_ERR_CAPACITY : JW_RAMP_OK;
 }
@@ -465,7 +484,7 @@ int jw_ols_finish(const jw_ols_params *p, const uint32_t *pixeldq, const float *
         ols_finish_pixel(&c, &sp, pdq, &sl, &vp, &vr, &e, &q);
         write_products(rate, pix, sl, vp, vr, e, q);
     }
-    free((void *)c.wtab);
+    free_ctx(&c);
     return JW_RAMP_OK;
 }
 
@@ -511,7 +530,7 @@ int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_seg
         if (!bad) free(s.block);
         rowbuf_free(&b);
     }
-    free((void *)c.wtab);
+    free_ctx(&c);
     *max_segs = ms;
     *max_crs = mc;
     return errors ? JW_RAMP_ERR_ALLOC : JW_RAMP_OK;

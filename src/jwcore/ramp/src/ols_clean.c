@@ -53,16 +53,15 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
         const double *restrict w1 = w + (size_t)(k + 1) * P;
         FORX w0[x] = w1[x] - w0[x];
     }
-    /* odd-even transposition sort of the m differences of every pixel */
-    for (int pass = 0; pass < m; pass++)
-        for (int i = pass & 1; i + 1 < m; i += 2) {
-            double *restrict a = w + (size_t)i * P, *restrict b = w + (size_t)(i + 1) * P;
-            FORX {
-                const double u = a[x], v = b[x];
-                a[x] = v < u ? v : u;
-                b[x] = v < u ? u : v;
-            }
+    /* the compare-exchanges that put the median of the m differences in place */
+    for (int k = 0; k < c->net_n; k++) {
+        double *restrict a = w + (size_t)c->net_lo[k] * P, *restrict b = w + (size_t)c->net_hi[k] * P;
+        FORX {
+            const double u = a[x], v = b[x];
+            a[x] = v < u ? v : u;
+            b[x] = v < u ? u : v;
         }
+    }
     const int h = m >> 1;
     const double *restrict hi = w + (size_t)h * P;
     const double *restrict lo = w + (size_t)(h > 0 ? h - 1 : 0) * P;

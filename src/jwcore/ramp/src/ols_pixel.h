@@ -29,6 +29,8 @@ typedef struct {
     uint32_t pdnu, psat, pjump, ppers, pngval;
     const float *wtab; /* weights per (segment length, exponent), see ols_weight_table */
     const size_t *wtab_off;
+    const uint16_t *net_lo, *net_hi; /* median network of the ng - 1 first differences */
+    int net_n;
 } ols_ctx;
 
 /* One integration of one pixel, ready to fit. */

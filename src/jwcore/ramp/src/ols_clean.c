@@ -90,24 +90,57 @@ void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, cons
         invrn2[x] = 1.0 / (rn[x] * rn[x]);
         sumw[x] = sumx[x] = sumxx[x] = sumy[x] = sumxy[x] = 0.0;
     }
-    for (int x = 0; x < P; x++) {
-        const double s = snr[x];
-        const int pidx = 5 - (s < 5.0) - (s < 10.0) - (s < 20.0) - (s < 50.0) - (s < 100.0);
-        for (int k = 0; k < L; k++) W[(size_t)k * P + x] = ols_weight(c, L, pidx, k);
-    }
-    for (int k = 0; k < L; k++) {
-        const double xk = (double)k + 0.0;
-        const float *restrict wk = W + (size_t)k * P;
-        const float *restrict d = bd + (size_t)k * stride;
+    if (L <= OLS_WTAB_LMAX) {
+        /* each pixel's weight row chosen among the six exponents by selects */
+        double *restrict pd = snr;
         FORX {
-            const double w = (double)wk[x] * invrn2[x];
-            const double y = (double)d[x];
-            const double xw = xk * w;
-            sumw[x] += w;
-            sumx[x] += xw;
-            sumxx[x] += xk * xw;
-            sumy[x] += y * w;
-            sumxy[x] += y * xw;
+            const double s = snr[x];
+            pd[x] = 5.0 - (double)(s < 5.0) - (double)(s < 10.0) - (double)(s < 20.0) -
+                    (double)(s < 50.0) - (double)(s < 100.0);
+        }
+        const float *tb = c->wtab + c->wtab_off[L];
+        for (int k = 0; k < L; k++) {
+            const double xk = (double)k + 0.0;
+            const double w0 = tb[k], w1 = tb[L + k], w2 = tb[2 * L + k], w3 = tb[3 * L + k];
+            const double w4 = tb[4 * L + k], w5 = tb[5 * L + k];
+            const float *restrict d = bd + (size_t)k * stride;
+            FORX {
+                double wv = w5;
+                wv = pd[x] < 4.5 ? w4 : wv;
+                wv = pd[x] < 3.5 ? w3 : wv;
+                wv = pd[x] < 2.5 ? w2 : wv;
+                wv = pd[x] < 1.5 ? w1 : wv;
+                wv = pd[x] < 0.5 ? w0 : wv;
+                const double w = wv * invrn2[x];
+                const double y = (double)d[x];
+                const double xw = xk * w;
+                sumw[x] += w;
+                sumx[x] += xw;
+                sumxx[x] += xk * xw;
+                sumy[x] += y * w;
+                sumxy[x] += y * xw;
+            }
+        }
+    } else {
+        for (int x = 0; x < P; x++) {
+            const double s = snr[x];
+            const int pidx = 5 - (s < 5.0) - (s < 10.0) - (s < 20.0) - (s < 50.0) - (s < 100.0);
+            for (int k = 0; k < L; k++) W[(size_t)k * P + x] = ols_weight(c, L, pidx, k);
+        }
+        for (int k = 0; k < L; k++) {
+            const double xk = (double)k + 0.0;
+            const float *restrict wk = W + (size_t)k * P;
+            const float *restrict d = bd + (size_t)k * stride;
+            FORX {
+                const double w = (double)wk[x] * invrn2[x];
+                const double y = (double)d[x];
+                const double xw = xk * w;
+                sumw[x] += w;
+                sumx[x] += xw;
+                sumxx[x] += xk * xw;
+                sumy[x] += y * w;
+                sumxy[x] += y * xw;
+            }
         }
     }
     FORX {

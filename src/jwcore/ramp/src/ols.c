@@ -98,19 +98,6 @@ static void free_ctx(ols_ctx *c) {
     free((void *)c->net_hi);
 }
 
-/* Per-pixel constants: read noise per frame in electrons as stcal derives it
- * (rn * gain / sqrt(2 nframes), rounded to float), and the pixel DQ with NO_GAIN_VALUE. */
-static inline void pixel_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
-                                size_t pix, double *rn, double *gain, double *dark, uint32_t *pdq) {
-    const float g = in->gain[pix];
-    const double fac = (double)g / sqrt(2.0 * (double)p->nframes);
-    *rn = as_single((double)in->readnoise[pix] * fac);
-    *gain = (double)g;
-    *dark = in->dark ? (double)in->dark[pix] : 0.0;
-    uint32_t q = in->pixeldq[pix];
-    if (g <= 0.0f || isnan(g)) q |= c->pdnu | c->pngval;
-    *pdq = q;
-}
 
 /* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
 #define OLS_CHUNK 64
@@ -186,20 +173,30 @@ static size_t load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbu
     return off;
 }
 
-/* pixel_consts for P pixels of a row; the float store rounds the read noise as stcal does */
+/* Per-pixel constants of P pixels of a row: read noise per frame in electrons as stcal
+ * derives it (rn * gain / sqrt(2 nframes), rounded to float through the float array),
+ * gain, dark current, and the pixel DQ with DO_NOT_USE + NO_GAIN_VALUE for bad gains. */
 static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
                          size_t pix0, int P, ols_chunk *ch) {
     const double root = sqrt(2.0 * (double)p->nframes);
+    const float *restrict gn = in->gain + pix0, *restrict rd = in->readnoise + pix0;
+    float *restrict rnf = ch->rnf;
+    double *restrict gd = ch->gain, *restrict rn = ch->rn, *restrict dk = ch->dark;
     for (int x = 0; x < P; x++) {
-        const float g = in->gain[pix0 + x];
-        ch->gain[x] = (double)g;
-        ch->rnf[x] = (float)((double)in->readnoise[pix0 + x] * ((double)g / root));
-        ch->dark[x] = in->dark ? (double)in->dark[pix0 + x] : 0.0;
+        gd[x] = (double)gn[x];
+        rnf[x] = (float)((double)rd[x] * ((double)gn[x] / root));
+    }
+    for (int x = 0; x < P; x++) rn[x] = (double)rnf[x];
+    if (in->dark)
+        for (int x = 0; x < P; x++) dk[x] = (double)in->dark[pix0 + x];
+    else
+        for (int x = 0; x < P; x++) dk[x] = 0.0;
+    for (int x = 0; x < P; x++) {
+        const float g = gn[x];
         uint32_t q = in->pixeldq[pix0 + x];
         if (g <= 0.0f || isnan(g)) q |= c->pdnu | c->pngval;
         ch->pdq[x] = q;
     }
-    for (int x = 0; x < P; x++) ch->rn[x] = (double)ch->rnf[x];
 }
 
 static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in, size_t i,
@@ -416,9 +413,11 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
             acc->state[pix] = sp->state;
         }
         if (rate) {
-            double rn, gain, dark, sl, vp, vr, e;
-            uint32_t pdq, q;
-            pixel_consts(c, p, in, pix, &rn, &gain, &dark, &pdq);
+            double sl, vp, vr, e;
+            uint32_t q;
+            const float g = in->gain[pix];
+            uint32_t pdq = in->pixeldq[pix];
+            if (g <= 0.0f || isnan(g)) pdq |= c->pdnu | c->pngval;
             ols_finish_pixel(c, sp, pdq, &sl, &vp, &vr, &e, &q);
             write_products(rate, pix, sl, vp, vr, e, q);
         }

@@ -1,0 +1,16 @@
+"""Reference-pixel corrections of up-the-ramp data (the JWST refpix step).
+
+- :func:`subtract_refpix_nir`: near-IR detectors (full frame, subarrays, IRS2 mean offset)
+- :func:`subtract_refpix_multistripe`: near-IR multistripe subarrays
+"""
+
+from ._irs2geom import irs2_odd_mask, make_irs2_mask
+from .nir import NIR_FULL_SHAPE, subtract_refpix_multistripe, subtract_refpix_nir
+
+__all__ = [
+    "NIR_FULL_SHAPE",
+    "irs2_odd_mask",
+    "make_irs2_mask",
+    "subtract_refpix_multistripe",
+    "subtract_refpix_nir",
+]

@@ -134,7 +134,7 @@ def correct_groups(const float[:, :, ::1] data, float[:, :, ::1] out, plan, bint
         p.side_cls = &side_cls[0]
     if p.side_mode == 2:
         if (line_chan.shape[0] != nline or kl.shape[0] != p.nchan * p.klen
-                or kr.shape[0] != p.nchan * p.klen or p.klen % 2 == 0):
+                or kr.shape[0] != p.nchan * p.klen):
             raise ValueError("inconsistent SIRS kernels")
         for i in range(nline):
             if line_chan[i] < 0 or line_chan[i] >= p.nchan:

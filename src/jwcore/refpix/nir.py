@@ -95,7 +95,7 @@ def subtract_refpix_nir(
     For each group, the sigma-clipped means of the top and bottom reference rows of each
     amplifier (odd and even columns apart) are averaged and subtracted from the amplifier's
     columns; then the side reference columns, median-smoothed along rows (or convolved with
-    the SIRS kernels of Rauscher et al. 2017), are subtracted row by row to remove 1/f noise.
+    the SIRS kernels of Brandt & Rauscher), are subtracted row by row to remove 1/f noise.
     This follows the recommendation of the JWST Calibration Working Group (2013) as the JWST
     refpix step implements it, with its rounding: the result matches it to the last bit
     (except SIRS, whose convolutions jwst sums through BLAS).
@@ -203,8 +203,8 @@ def subtract_refpix_nir(
             kernels = None
             if sirs_kernels is not None:
                 kernels = tuple(np.atleast_2d(np.asarray(k, np.float64)) for k in sirs_kernels)
-                if kernels[0].shape != kernels[1].shape or kernels[0].shape[1] % 2 == 0:
-                    raise ValueError("SIRS kernels must be two arrays of shape (nchan, odd klen)")
+                if kernels[0].shape != kernels[1].shape:
+                    raise ValueError("SIRS kernels must be two arrays of shape (nchan, klen)")
                 if kernels[0].shape[1] > frame.det_shape[0]:
                     raise ValueError("SIRS kernels longer than the detector rows")
             add_side(plan, frame, dq_flat, side_smoothing_length, side_gain, kernels, sigreject)

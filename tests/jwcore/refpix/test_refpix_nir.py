@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from jwcore import dqflags
-from jwcore.refpix import subtract_refpix_nir
+from jwcore.refpix import make_sirs_kernels, subtract_refpix_nir
 
 DNU = dqflags.pixel["DO_NOT_USE"]
 REF = dqflags.pixel["REFERENCE_PIXEL"]
@@ -211,6 +211,50 @@ def test_in_place_and_big_endian(rng):
     inplace = data.copy()
     assert subtract_refpix_nir(inplace, dq, fastaxis=-1, slowaxis=2, out=inplace) is inplace
     np.testing.assert_array_equal(inplace, expected)
+
+
+def sirs_reference(group, kl, kr, sigreject=4.0):
+    """SIRS written with whole-array NumPy operations on one detector-frame group."""
+    d = group.astype(np.float64)
+    n = d.shape[0]
+    out = d.copy()
+    sides = []
+    for cols in (d[:, :4], d[:, -4:]):
+        med = np.median(cols)
+        good = np.abs(cols - med) <= sigreject * 1.48 * np.median(np.abs(cols - med))
+        sides.append(((cols * good).sum(axis=1) / 4, good.sum(axis=1) / 4))
+    for ch in range(kl.shape[0]):
+        t = np.zeros(n)
+        for (mean, cnt), k in zip(sides, (kl[ch], kr[ch]), strict=True):
+            norm = np.convolve(np.ones(n), k, "same") / np.convolve(cnt, k, "same")
+            t += np.convolve(mean, k, "same") * norm
+        out[:, 512 * ch : 512 * (ch + 1)] -= t[:, None]
+    return out
+
+
+def test_sirs_matches_reference(rng):
+    f = np.arange(1025)
+    gamma = np.exp(-f / 40)[None] * rng.uniform(0.4, 0.6, (4, 1025)) + 0.01j
+    zeta = np.exp(-f / 30)[None] * rng.uniform(0.4, 0.6, (4, 1025)) - 0.02j
+    kl, kr = make_sirs_kernels(gamma, zeta, gaussmooth=1.5, halfwidth=20)
+    assert kl.shape == (4, 41)
+    data = ramps(rng, 1, 1, 2048, 2048)
+    dq = np.zeros((2048, 2048), np.uint32)
+    no_side = subtract_refpix_nir(data, dq, fastaxis=1, slowaxis=2, use_side_ref_pixels=False)
+    expected = sirs_reference(no_side[0, 0], kl, kr).astype(np.float32)
+    got = subtract_refpix_nir(data, dq, fastaxis=1, slowaxis=2, sirs_kernels=(kl, kr))
+    # the convolutions may be summed in another order: float32 rounding, nothing more
+    np.testing.assert_allclose(got[0, 0], expected, rtol=1e-6, atol=1e-5)
+
+
+def test_sirs_kernels_are_smoothed_inverse_transforms():
+    # a flat spectrum is a delta function: the kernel is the Gaussian window itself
+    kl, kr = make_sirs_kernels(np.ones((2, 9)), 2 * np.ones((2, 9)), gaussmooth=1.0, halfwidth=3)
+    x = np.arange(-3, 4)
+    w = np.exp(-(x**2) / 2)
+    w /= w.sum()
+    np.testing.assert_allclose(kl[0], w, atol=1e-15)
+    np.testing.assert_allclose(kr[1], 2 * w, atol=1e-15)
 
 
 # ---------------------------------------------------------------- physics

@@ -3,7 +3,7 @@
  * After JWST's refpix step (jwst.refpix.reference_pixels), which follows the JWST
  * Calibration Working Group recommendation of 2013 (top/bottom sigma-clipped means per
  * amplifier and column parity, then smoothed side reference pixels for 1/f noise), and
- * Rauscher et al. (2017) for the SIRS convolution kernels.
+ * the SIRS convolution kernels of T. Brandt and B. Rauscher (spacetelescope/jwst#8482).
  */
 #include "rp_nir.h"
 

@@ -59,7 +59,7 @@ typedef struct {
     double side_gain;
 
     int nchan;                  /* SIRS channels (amplifiers) */
-    size_t klen;                /* SIRS kernel length (odd) */
+    size_t klen;                /* SIRS kernel length */
     const double *kern_left;    /* [nchan][klen] */
     const double *kern_right;   /* [nchan][klen] */
     double sigreject;           /* SIRS outlier rejection, in robust sigmas */

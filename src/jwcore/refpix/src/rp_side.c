@@ -108,7 +108,7 @@ static void running_median(const rp_nir_plan *p, int f32, rp_side_work *w) {
     }
 }
 
-/* numpy.convolve(a, k, mode="same") for an odd kernel no longer than a. */
+/* numpy.convolve(a, k, mode="same") for a kernel no longer than a. */
 static void convolve_same(const double *a, size_t n, const double *k, size_t m, double *out) {
     const long c = (long)(m - 1) / 2;
     for (long t = 0; t < (long)n; t++) {

@@ -5,9 +5,9 @@
  *    class level, are median-filtered along detector rows over `smooth_len` rows (the ends
  *    reflected, DO_NOT_USE pixels left out); left and right are averaged (a missing side
  *    falls back to the other, both missing gives 0) and scaled by side_gain;
- *  - SIRS (Rauscher et al. 2017): the per-row means of the left and right columns, with
- *    outliers beyond `sigreject` robust sigmas left out and the means renormalised, are
- *    convolved with a pair of kernels per amplifier.
+ *  - SIRS (Brandt & Rauscher, spacetelescope/jwst#8482): the per-row means of the left and
+ *    right columns, with outliers beyond `sigreject` robust sigmas left out and the means
+ *    renormalised, are convolved with a pair of kernels per amplifier.
  */
 #ifndef JWCORE_RP_SIDE_H
 #define JWCORE_RP_SIDE_H

@@ -216,3 +216,31 @@ def test_sirs(fast, slow):
     # 4 million, by 4e-12 DN).  Well inside the 1e-4 DN target.
     np.testing.assert_allclose(ours, m.data, rtol=0, atol=1e-4)
     assert np.mean(ours != m.data) < 1e-4
+
+
+@pytest.mark.parametrize("odd_even_rows", [True, False])
+def test_miri(odd_even_rows):
+    from jwcore.refpix import subtract_refpix_miri
+
+    rng = np.random.default_rng(18)
+    m = ramp_model(rng, 2, 4, (1024, 1032), detector="MIRIMAGE", instrument="MIRI", fast=1, slow=2)
+    m.pixeldq[::7, 1] = DNU
+    m.pixeldq[3::5, 1030] = DNU
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    ours = subtract_refpix_miri(data, dq, odd_even_rows=odd_even_rows, n_threads=2)
+    run_jwst(m, odd_even_rows=odd_even_rows)
+    np.testing.assert_array_equal(ours, m.data)
+
+
+def test_miri_without_usable_reference_pixels():
+    from jwcore.refpix import subtract_refpix_miri
+
+    rng = np.random.default_rng(19)
+    m = ramp_model(
+        rng, 2, 3, (1024, 1032), detector="MIRIFULONG", instrument="MIRI", fast=1, slow=2
+    )
+    m.pixeldq[1::2, 2] = DNU
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    ours = subtract_refpix_miri(data, dq)
+    run_jwst(m)
+    np.testing.assert_array_equal(ours, m.data)

@@ -244,3 +244,83 @@ def test_miri_without_usable_reference_pixels():
     ours = subtract_refpix_miri(data, dq)
     run_jwst(m)
     np.testing.assert_array_equal(ours, m.data)
+
+
+def multistripe_model(
+    rng, nints, shape, fast, slow, xstart, ystart, superstripes=0, model_class=None
+):
+    m = ramp_model(
+        rng,
+        nints,
+        2,
+        shape,
+        fast=fast,
+        slow=slow,
+        xstart=xstart,
+        ystart=ystart,
+        name="SUB256",
+        zeroframe=not superstripes,
+    )
+    if superstripes:
+        ss = datamodels.SuperstripeRampModel()
+        ss.data, ss.groupdq = m.data, np.zeros(m.data.shape, np.uint8)
+        ss.meta = m.meta
+        ss.pixeldq = np.zeros((superstripes,) + shape, np.uint32)
+        m = ss
+    m.meta.subarray.multistripe_reads1 = 4
+    m.meta.subarray.num_superstripe = superstripes
+    return m
+
+
+@pytest.mark.parametrize(
+    "fast,slow,shape,xstart,ystart",
+    [(-1, 2, (64, 2048), 1, 1), (1, 2, (64, 1500), 300, 5), (-2, -1, (2048, 64), 1, 1)],
+)
+@pytest.mark.parametrize("odd_even", [True, False])
+def test_multistripe(fast, slow, shape, xstart, ystart, odd_even):
+    from jwcore.refpix import subtract_refpix_multistripe
+
+    m = multistripe_model(np.random.default_rng(20), 2, shape, fast, slow, xstart, ystart)
+    if abs(fast) == 1:
+        m.pixeldq[:4] |= REF
+    else:
+        m.pixeldq[:, :4] |= REF
+    m.pixeldq[1, 7] |= DNU
+    data, dq, zf = m.data.copy(), m.pixeldq.copy(), m.zeroframe.copy()
+    fastmin = xstart - 1 if abs(fast) == 1 else ystart - 1
+    ours = subtract_refpix_multistripe(
+        data,
+        dq,
+        fastaxis=fast,
+        slowaxis=slow,
+        fastmin=fastmin,
+        odd_even_columns=odd_even,
+        zeroframe=zf,
+    )
+    run_jwst(m, odd_even_columns=odd_even)
+    np.testing.assert_array_equal(ours, m.data)
+    np.testing.assert_array_equal(zf, m.zeroframe)
+
+
+def test_superstripe_uses_the_plane_of_each_position():
+    """Deliberate difference: jwst 3.0.0 corrects every superstripe integration with the
+    reference pixels of plane 0.  Its code means ``stripe_idx = integration % n_superstripe``
+    but writes ``if n_superstripe := num_superstripe > 0:``, which binds the comparison, so
+    n_superstripe is True and every index is 0.  We use plane ``i % num_superstripe``; with
+    plane 0 given for all integrations we reproduce jwst exactly."""
+    from jwcore.refpix import subtract_refpix_multistripe
+
+    m = multistripe_model(np.random.default_rng(21), 4, (16, 2048), -1, 2, 1, 1, superstripes=2)
+    pdq = np.zeros((2, 16, 2048), np.uint32)
+    pdq[0, :4] = REF
+    pdq[1, -4:] = REF
+    m.pixeldq = pdq
+    data = m.data.copy()
+    ours = subtract_refpix_multistripe(
+        data, pdq, fastaxis=-1, slowaxis=2, fastmin=0, num_superstripe=2
+    )
+    as_jwst = subtract_refpix_multistripe(data, pdq[0], fastaxis=-1, slowaxis=2, fastmin=0)
+    run_jwst(m)
+    np.testing.assert_array_equal(as_jwst, m.data)
+    np.testing.assert_array_equal(ours[0::2], m.data[0::2])
+    assert not np.array_equal(ours[1::2], m.data[1::2])

@@ -223,6 +223,7 @@ def subtract_refpix_multistripe(
     fastmin: int,
     odd_even_columns: bool = True,
     siglimit: float = 3.0,
+    num_superstripe: int = 0,
     zeroframe: np.ndarray | None = None,
     out: np.ndarray | None = None,
     n_threads: int = 1,
@@ -238,9 +239,8 @@ def subtract_refpix_multistripe(
     ----------
     data : ndarray of shape (nints, ngroups, ny, nx) or (ngroups, ny, nx), float32
         Groups in DMS orientation.
-    pixeldq : ndarray of shape (ny, nx), uint32
-        Pixel DQ of the stripe (for superstripes, the plane that applies to these
-        integrations).
+    pixeldq : ndarray of shape (ny, nx) or (nplanes, ny, nx), uint32
+        Pixel DQ of the stripe; for superstripes one plane per stripe position.
     fastaxis, slowaxis : int
         FASTAXIS/SLOWAXIS keywords.
     fastmin : int
@@ -250,6 +250,11 @@ def subtract_refpix_multistripe(
         Separate levels for odd and even columns.
     siglimit : float
         Sigma-clipping limit.
+    num_superstripe : int
+        Number of superstripe positions (SSTR_NST): integration ``i`` was read at position
+        ``i % num_superstripe`` and is corrected with that plane of ``pixeldq``.  (jwst 3.0.0
+        means to do the same but, through an operator-precedence slip, always uses plane 0;
+        the two agree whenever the planes flag the same reference pixels.)
     zeroframe : ndarray of shape (nints, ny, nx), float32, optional
         Corrected in place the same way.
     out : ndarray, optional
@@ -262,12 +267,32 @@ def subtract_refpix_multistripe(
     ndarray of the shape of ``data``, float32
     """
     n_threads = check_threads(n_threads)
-    src, out, src3, out3 = _as_cube(data, out)
+    src, out, _, _ = _as_cube(data, out)
     shape = src.shape[-2:]
-    dq = _pixeldq(pixeldq, shape)
+    dq = as_c(pixeldq, np.uint32)
+    if dq.ndim == 2:
+        dq = dq[np.newaxis]
+    if dq.ndim != 3 or dq.shape[1:] != shape:
+        raise ValueError(f"pixeldq shape {dq.shape} does not match the data {shape}")
+    nplanes = dq.shape[0]
+    if num_superstripe < 0 or (num_superstripe == 0 and nplanes != 1):
+        raise ValueError("a pixeldq plane per stripe needs num_superstripe > 0")
+    if nplanes < max(num_superstripe, 1):
+        raise ValueError(f"pixeldq has {nplanes} planes for {num_superstripe} superstripes")
+    src4 = src if src.ndim == 4 else src[np.newaxis]
+    out4 = out if out.ndim == 4 else out[np.newaxis]
+    nints = src4.shape[0]
+    zf = (
+        None if zeroframe is None else (zeroframe[np.newaxis] if zeroframe.ndim == 2 else zeroframe)
+    )
     frame = Frame(shape, (0, 0), shape, fastaxis, slowaxis)
-    plan = _multistripe_plan(frame, dq, int(fastmin), odd_even_columns, siglimit)
-    _nir.correct_groups(src3, out3, plan, True, n_threads)
-    nints = src.shape[0] if src.ndim == 4 else 1
-    _zeroframe(zeroframe, plan, True, nints, shape, n_threads)
+    for plane in range(max(num_superstripe, 1)):
+        ints = np.arange(plane, nints, max(num_superstripe, 1))
+        if ints.size == 0:
+            continue
+        plan = _multistripe_plan(frame, dq[plane], int(fastmin), odd_even_columns, siglimit)
+        for i in ints:
+            _nir.correct_groups(src4[i], out4[i], plan, True, n_threads)
+            if zf is not None:
+                _zeroframe(zf[i : i + 1], plan, True, 1, shape, n_threads)
     return out

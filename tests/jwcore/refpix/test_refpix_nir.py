@@ -328,3 +328,69 @@ def test_validation_messages():
         subtract_refpix_nir(
             irs2, np.zeros((3200, 2048), np.uint32), fastaxis=2, slowaxis=1, irs2=(16, 4)
         )
+
+
+# ---------------------------------------------------------------- multistripe
+def multistripe_reference(data, dq, fast, slow, fastmin, odd_even=True):
+    out = np.empty_like(data)
+    dqd = to_det(dq, fast, slow)
+    usable = ((dqd & REF) != 0) & ((dqd & DNU) == 0)
+    amp = (np.arange(dqd.shape[1]) + fastmin) // 512
+    for i in range(data.shape[0]):
+        for g in range(data.shape[1]):
+            grp = data[i, g].copy()
+            dg = to_det(grp, fast, slow)
+            for a in range(4):
+                cols = amp == a
+                if not cols.any():
+                    continue
+                pars = [np.arange(dg.shape[1]) % 2 == p for p in (0, 1)] if odd_even else [cols]
+                levs = [clip_mean(dg[usable & (cols & par)[None, :]], 3.0) for par in pars]
+                if None in levs:
+                    continue
+                for par, lev in zip(pars, levs, strict=True):
+                    dg[:, cols & par] -= lev
+            out[i, g] = grp
+    return out
+
+
+@pytest.mark.parametrize("fast,slow,shape,fastmin", [(-1, 2, (24, 2048), 0), (2, 1, (700, 40), 9)])
+@pytest.mark.parametrize("odd_even", [True, False])
+def test_multistripe_matches_reference(rng, fast, slow, shape, fastmin, odd_even):
+    from jwcore.refpix import subtract_refpix_multistripe
+
+    data = ramps(rng, 2, 2, *shape)
+    dq = np.zeros(shape, np.uint32)
+    if abs(fast) == 1:
+        dq[:4] |= REF
+    else:
+        dq[:, :4] |= REF
+    dq[2, 3] |= DNU
+    expected = multistripe_reference(data, dq, fast, slow, fastmin, odd_even)
+    got = subtract_refpix_multistripe(
+        data,
+        dq,
+        fastaxis=fast,
+        slowaxis=slow,
+        fastmin=fastmin,
+        odd_even_columns=odd_even,
+        n_threads=2,
+    )
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_superstripe_planes(rng):
+    from jwcore.refpix import subtract_refpix_multistripe
+
+    data = ramps(rng, 4, 2, 16, 2048)
+    dq = np.zeros((2, 16, 2048), np.uint32)
+    dq[0, :4] = REF
+    dq[1, -4:] = REF
+    got = subtract_refpix_multistripe(
+        data, dq, fastaxis=-1, slowaxis=2, fastmin=0, num_superstripe=2
+    )
+    for i in range(4):
+        one = subtract_refpix_multistripe(data[i], dq[i % 2], fastaxis=-1, slowaxis=2, fastmin=0)
+        np.testing.assert_array_equal(got[i], one)
+    with pytest.raises(ValueError, match="num_superstripe"):
+        subtract_refpix_multistripe(data, dq, fastaxis=-1, slowaxis=2, fastmin=0)

@@ -324,3 +324,115 @@ def test_superstripe_uses_the_plane_of_each_position():
     np.testing.assert_array_equal(as_jwst, m.data)
     np.testing.assert_array_equal(ours[0::2], m.data[0::2])
     assert not np.array_equal(ours[1::2], m.data[1::2])
+
+
+# ---------------------------------------------------------------- NIRSpec IRS2
+IRS2_TIMES = 712 * 2048
+
+
+def irs2_reference_model(rng):
+    f = np.minimum(np.arange(IRS2_TIMES), IRS2_TIMES - np.arange(IRS2_TIMES))
+    names = [f"alpha_{k}" for k in range(4)] + [f"beta_{k}" for k in range(4)]
+    table = np.zeros(2 * IRS2_TIMES, dtype=[(n, np.float32) for n in names])
+    for k in range(4):
+        table[f"alpha_{k}"][0::2] = np.exp(-f / 3e4) * rng.uniform(0.5, 1.0, IRS2_TIMES)
+        table[f"alpha_{k}"][1::2] = rng.normal(0, 0.05, IRS2_TIMES) * np.exp(-f / 3e4)
+        table[f"beta_{k}"][0::2] = np.exp(-f / 1e4) * rng.uniform(-0.5, 0.5, IRS2_TIMES)
+        table[f"beta_{k}"][1::2] = rng.normal(0, 0.05, IRS2_TIMES) * np.exp(-f / 1e4)
+    ref = datamodels.IRS2Model()
+    ref.irs2_table = table
+    dq = np.zeros(3, dtype=[("output", np.int16), ("odd_even", np.int16), ("mask", np.uint32)])
+    dq["output"], dq["odd_even"], dq["mask"] = [1, 2, 4], [1, 2, 1], [1 << 3, 0b1100000, 1 << 31]
+    ref.dq_table = dq
+    return ref
+
+
+def irs2_coefficients(ref):
+    t = ref.irs2_table
+    alpha = np.stack([np.asarray(t[f"alpha_{k}"], np.float32) for k in range(4)])
+    beta = np.stack([np.asarray(t[f"beta_{k}"], np.float32) for k in range(4)])
+    return alpha.view(np.complex64), beta.view(np.complex64)
+
+
+def irs2_ramp(rng, ngroups, detector):
+    m = ramp_model(
+        rng,
+        1,
+        ngroups,
+        (3200, 2048),
+        detector=detector,
+        instrument="NIRSPEC",
+        fast=2 if detector == "NRS1" else -2,
+        slow=1 if detector == "NRS1" else -1,
+    )
+    m.data += np.float32(1000)
+    m.data[:, :, 708] += rng.normal(0, 200, (1, ngroups, 2048)).astype(np.float32)
+    m.meta.exposure.nrs_normal, m.meta.exposure.nrs_reference = 16, 4
+    return m
+
+
+def assert_irs2_close(ours, theirs):
+    # jwst's FFTs are complex64, ours complex128: the corrections differ by ~1e-5 DN and
+    # can flip a float32 rounding of the result, i.e. 1 ulp (1.2e-4 DN near 1000 DN).
+    # (On the small values left by the IRS2 mean offset most pixels differ, by ~1e-6 DN.)
+    tol = 1e-4 + 2 * np.spacing(np.abs(theirs))
+    assert np.all(np.abs(ours.astype(np.float64) - theirs) <= tol)
+
+
+@pytest.mark.slow
+def test_irs2_full_flow():
+    """flag_bad_refpix (ovr_corr_mitigation_ftr), the IRS2 mean offset, replacement, the
+    reference file's DQ table and the correction, as RefPixStep.process runs them."""
+    from jwcore.refpix import (
+        apply_irs2_dq_table,
+        flag_bad_refpix_irs2,
+        replace_bad_refpix_irs2,
+        subtract_refpix_irs2,
+    )
+
+    irs2 = pytest.importorskip("jwst.refpix.irs2_subtract_reference")
+    rng = np.random.default_rng(22)
+    ref = irs2_reference_model(rng)
+    m = irs2_ramp(rng, 2, "NRS2")
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    fast, slow = -2, -1
+    # ours
+    bad = flag_bad_refpix_irs2(data, dq, n_sigma=3.0)
+    dq[bad] |= dqflags.pixel["BAD_REF_PIXEL"] | DNU
+    data = subtract_refpix_nir(
+        data, dq, fastaxis=fast, slowaxis=slow, irs2=(16, 4), use_side_ref_pixels=False
+    )
+    replace_bad_refpix_irs2(data, bad)
+    # jwst, up to the same point: identical flags and identical replaced data
+    irs2.flag_bad_refpix(m, n_sigma=3.0, flag_only=True)
+    np.testing.assert_array_equal(dq, m.pixeldq)
+    run_jwst(m, use_side=False)
+    irs2.flag_bad_refpix(m, replace_only=True)
+    np.testing.assert_array_equal(data, m.data)
+    # then the reference file's DQ table and the correction (jwst does both in correct_model)
+    t = ref.dq_table
+    apply_irs2_dq_table(
+        data, dq, t["output"], t["odd_even"], t["mask"], fastaxis=fast, slowaxis=slow
+    )
+    alpha, beta = irs2_coefficients(ref)
+    ours = subtract_refpix_irs2(data, alpha, beta, fastaxis=fast, slowaxis=slow, n_threads=2)
+    out = irs2.correct_model(m, ref)
+    assert_irs2_close(ours, out.data)
+
+
+@pytest.mark.slow
+def test_irs2_preserve_refpix():
+    from jwcore.refpix import subtract_refpix_irs2
+
+    irs2 = pytest.importorskip("jwst.refpix.irs2_subtract_reference")
+    rng = np.random.default_rng(23)
+    ref = irs2_reference_model(rng)
+    ref.dq_table = ref.dq_table[:0]
+    m = irs2_ramp(rng, 1, "NRS1")
+    alpha, beta = irs2_coefficients(ref)
+    ours = subtract_refpix_irs2(m.data.copy(), alpha, beta, preserve_refpix=True)
+    out = irs2.correct_model(m, ref, preserve_refpix=True)
+    assert ours.shape == out.data.shape == (1, 1, 3200, 2048)
+    # the reference samples are small numbers: relative differences show more often there
+    tol = 1e-4 + 2 * np.spacing(np.abs(out.data))
+    assert np.all(np.abs(ours.astype(np.float64) - out.data) <= tol)

@@ -96,3 +96,50 @@ def irs2_time_indices(scipix_n: int, refpix_r: int, pad: int):
     href1 = ind_ref + (scipix_n + 2) * (ind_ref // refpix_r) + scipix_n // 2 + 1
     row = (scipix_n + refpix_r + 2) * 512 // scipix_n + pad
     return row, hnorm, hnorm1, href, href1
+
+
+def irs2_spread_indices(scipix_n: int, refpix_r: int):
+    """Where the interleaved reference samples are copied to build the reference signal.
+
+    In each block of ``scipix_n + refpix_r + 2`` sample times, the reference samples (the
+    odd pair then the even pair) are repeated over the surrounding gap and edge times, so
+    that each parity covers twice its own span.  Returns ``(hs, ht)``: the sample at time
+    ``hs[i]`` goes to time ``ht[i]``.
+    """
+    n0 = 512 // scipix_n
+    n1 = scipix_n + refpix_r + 2
+    half = scipix_n // 2
+    first = (scipix_n - refpix_r) // 2 + 1  # first time of the spread span in a block
+    width = 2 * refpix_r
+    base = np.arange(n0)[:, None] * n1
+    ht = (base + np.arange(first, first + width)[None, :]).ravel()
+    # sources: each pair index repeated twice, first the odd samples, then the even ones
+    pairs = np.arange(refpix_r).reshape(2, refpix_r // 2).T
+    src = np.concatenate((pairs, pairs), axis=1).ravel() + half + 1
+    hs = (base + src[None, :]).ravel()
+    if refpix_r % 4 == 2:
+        hs = hs.reshape(-1, 2)[:, ::-1].ravel()
+    return hs, ht
+
+
+def irs2_lowpass(scipix_n: int, refpix_r: int, pad: int, nrows: int) -> np.ndarray:
+    """The frequency filter that interpolates the reference output over its gaps.
+
+    Flat (1) up to a maximum frequency, a raised-cosine taper, then 0, and mirrored for the
+    negative frequencies, over the ``row * nrows`` samples of the time series.
+    """
+    block = scipix_n + refpix_r + 2
+    row = block * 512 // scipix_n + pad
+    elen = 110000 // block
+    blen = (512 + 512 // scipix_n * (refpix_r + 2) + pad) // block * nrows // 2 - elen // 2
+    taper = (np.cos(np.arange(elen, dtype=np.float64) * np.pi / float(elen)) + 1.0) / 2.0
+    half = np.concatenate(
+        (
+            np.ones(blen),
+            taper,
+            np.zeros(row * nrows // 2 - 2 * blen - 2 * elen),
+            taper[::-1],
+            np.ones(blen),
+        )
+    )
+    return np.concatenate((half, np.roll(half, -1)[::-1]))

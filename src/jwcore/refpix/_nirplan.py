@@ -90,6 +90,19 @@ class Frame:
         inside = (y >= 0) & (y < self.ny) & (x >= 0) & (x < self.nx)
         return np.where(inside, y * self.nx + x, -1)
 
+    def det_offsets(self):
+        """Plane offsets such that detector pixel (r, c) is at ``row_off[r] + col_off[c]``
+        (for a plane at the frame origin)."""
+        nr, nc = self.det_shape
+        r, c = np.arange(nr), np.arange(nc)
+        if self.transposed:
+            row_off = r if self.slow > 0 else self.W - 1 - r
+            col_off = (c if self.fast > 0 else self.H - 1 - c) * self.nx
+        else:
+            row_off = (r if self.slow > 0 else self.H - 1 - r) * self.nx
+            col_off = c if self.fast > 0 else self.W - 1 - c
+        return row_off.astype(np.int64), col_off.astype(np.int64)
+
     def det_col_of_line(self):
         """Detector column of each stored column (or row, when transposed)."""
         if self.transposed:

@@ -154,30 +154,37 @@ static void twiddle_row(const rp_fft_plan *p, double *x, size_t n1, int sign) {
     }
 }
 
-/* sum_t c[t] * u[t][i0..i0+8) for the rows u[t] = base + t * w2, t < nt */
-static inline void dot8(const double *restrict coef, const double *restrict base, size_t w2,
-                        size_t nt, double *restrict out) {
-    double o0 = 0, o1 = 0, o2 = 0, o3 = 0, o4 = 0, o5 = 0, o6 = 0, o7 = 0;
+/* ca[i] = sum_t c[t] A[t][i], cb[i] = sum_t s[t] B[t][i] for i in [0, 8): both sums in one
+ * loop so that 16 independent accumulations hide the addition latency. */
+static inline void dot8x2(const double *restrict c, const double *restrict sn,
+                          const double *restrict A, const double *restrict B, size_t w2,
+                          size_t nt, double *restrict ca, double *restrict cb) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
     for (size_t t = 0; t < nt; t++) {
-        const double c = coef[t];
-        const double *u = base + t * w2;
-        o0 += c * u[0];
-        o1 += c * u[1];
-        o2 += c * u[2];
-        o3 += c * u[3];
-        o4 += c * u[4];
-        o5 += c * u[5];
-        o6 += c * u[6];
-        o7 += c * u[7];
+        const double x = c[t], y = sn[t];
+        const double *u = A + t * w2, *v = B + t * w2;
+        a0 += x * u[0];
+        a1 += x * u[1];
+        a2 += x * u[2];
+        a3 += x * u[3];
+        a4 += x * u[4];
+        a5 += x * u[5];
+        a6 += x * u[6];
+        a7 += x * u[7];
+        b0 += y * v[0];
+        b1 += y * v[1];
+        b2 += y * v[2];
+        b3 += y * v[3];
+        b4 += y * v[4];
+        b5 += y * v[5];
+        b6 += y * v[6];
+        b7 += y * v[7];
     }
-    out[0] = o0;
-    out[1] = o1;
-    out[2] = o2;
-    out[3] = o3;
-    out[4] = o4;
-    out[5] = o5;
-    out[6] = o6;
-    out[7] = o7;
+    ca[0] = a0, ca[1] = a1, ca[2] = a2, ca[3] = a3, ca[4] = a4, ca[5] = a5, ca[6] = a6;
+    ca[7] = a7;
+    cb[0] = b0, cb[1] = b1, cb[2] = b2, cb[3] = b3, cb[4] = b4, cb[5] = b5, cb[6] = b6;
+    cb[7] = b7;
 }
 
 /* P-point DFTs down the columns [c0, c0 + BLOCK) of z (twiddles are applied by the row
@@ -221,10 +228,8 @@ static void column_block(const rp_fft_plan *p, double *z, size_t c0, int sign,
             coef[t] = p->cs[(k - 1) * h + (jlist[t] - 1)];
             coef[h + t] = p->sn[(k - 1) * h + (jlist[t] - 1)];
         }
-        for (size_t i0 = 0; i0 < w2; i0 += 8) {
-            dot8(coef, A + i0, w2, nj, ca + i0);
-            dot8(coef + h, B + i0, w2, nj, cb + i0);
-        }
+        for (size_t i0 = 0; i0 < w2; i0 += 8)
+            dot8x2(coef, coef + h, A + i0, B + i0, w2, nj, ca + i0, cb + i0);
         /* X[k] = S0 + A - i sign B, X[P-k] = S0 + A + i sign B */
         double *xk = out + k * w2, *xm = out + (P - k) * w2;
         for (size_t b = 0; b < BLOCK; b++) {

@@ -12,6 +12,9 @@
 #include <omp.h>
 #endif
 
+/* detector rows handled together, so that transposed planes are read in runs */
+#define TILE 16
+
 typedef struct {
     const rp_irs2_plan *p;
     rp_fft_plan fft;
@@ -154,8 +157,10 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif
-    for (size_t r = 0; r < p->nr; r++)
-        for (size_t c = 0; c < p->row; c++) t[r * p->row + c] = detrended(w, g, ln, r, 0, c);
+    for (size_t rt = 0; rt < p->nr; rt += TILE)
+        for (size_t c = 0; c < p->row; c++)
+            for (size_t r = rt; r < rt + TILE && r < p->nr; r++)
+                t[r * p->row + c] = detrended(w, g, ln, r, 0, c);
     /* scratch[i] = the interpolated value where t is 0 (computed from the original t) */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
@@ -317,31 +322,37 @@ static void correct_pair(irs2_work *w, const float *in, float *out, size_t g0, s
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif
-            for (size_t r = 0; r < p->nr; r++)
-                for (size_t i = 0; i < p->n_hs; i++) {
-                    const size_t k = (size_t)w->lay[p->ht[i]] + r * w->per_row;
-                    w->zs[2 * k] = (double)detrended(w, gi, ln, r, ka, (size_t)p->hs[i]);
-                    w->zs[2 * k + 1] = (double)detrended(w, gi, ln, r, ka + 1, (size_t)p->hs[i]);
-                }
+            for (size_t rt = 0; rt < p->nr; rt += TILE)
+                for (size_t i = 0; i < p->n_hs; i++)
+                    for (size_t r = rt; r < rt + TILE && r < p->nr; r++) {
+                        const size_t k = (size_t)w->lay[p->ht[i]] + r * w->per_row;
+                        const size_t c = (size_t)p->hs[i];
+                        w->zs[2 * k] = (double)detrended(w, gi, ln, r, ka, c);
+                        w->zs[2 * k + 1] = (double)detrended(w, gi, ln, r, ka + 1, c);
+                    }
             rp_fft_forward(&w->fft, w->zs, NULL, w->nt);
             combine(w, (int)q, ka - 1);
             rp_fft_inverse(&w->fft, w->zs, NULL, w->nt);
+            /* tiles of detector rows: stored rows or columns are then read and written in
+             * runs whatever the orientation */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif
-            for (size_t r = 0; r < p->nr; r++)
+            for (size_t rt = 0; rt < p->nr; rt += TILE)
                 for (size_t s = ka; s <= ka + 1; s++)
                     for (int e = 0; e < p->n_out[s]; e++) {
                         const size_t u = (size_t)p->out_u[s * S + (size_t)e];
                         const size_t c = (size_t)p->tpos[u];
-                        const size_t k = (size_t)w->lay[c] + r * w->per_row;
-                        const float corr = (float)w->zs[2 * k + (s - ka)];
-                        float v = detrended(w, gi, ln, r, s, c) - corr;
-                        if (p->out_addb[s * S + (size_t)e]) {
-                            const int64_t ii = p->row_off[r] + w->off[s * p->row + c];
-                            v = (float)((double)v + w->b[ii]);
+                        const int addb = p->out_addb[s * S + (size_t)e];
+                        const int64_t ocol = p->out_col_off[s * S + (size_t)e];
+                        const int64_t icol = w->off[s * p->row + c];
+                        for (size_t r = rt; r < rt + TILE && r < p->nr; r++) {
+                            const size_t k = (size_t)w->lay[c] + r * w->per_row;
+                            const float corr = (float)w->zs[2 * k + (s - ka)];
+                            float v = detrended(w, gi, ln, r, s, c) - corr;
+                            if (addb) v = (float)((double)v + w->b[p->row_off[r] + icol]);
+                            go[p->out_row_off[r] + ocol] = v;
                         }
-                        go[p->out_row_off[r] + p->out_col_off[s * S + (size_t)e]] = v;
                     }
         }
         /* the reference output itself (kept only with the reference pixels) */

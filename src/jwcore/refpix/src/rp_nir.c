@@ -23,6 +23,7 @@ typedef struct {
     double *bd;        /* gather buffer, float64 precision */
     double *lev_cls;   /* [ncls] level subtracted from each class (0 when none) */
     double *line_lev;  /* [nline] level per stored column (or row) */
+    float *row;        /* [nx] copy of the row being corrected in place */
     rp_side_work side; /* side-pixel work space */
 } nir_scratch;
 
@@ -40,6 +41,7 @@ static void scratch_free(nir_scratch *sc) {
     free(sc->bd);
     free(sc->lev_cls);
     free(sc->line_lev);
+    free(sc->row);
     rp_side_free(&sc->side);
 }
 
@@ -51,7 +53,8 @@ static int scratch_alloc(nir_scratch *sc, const rp_nir_plan *p) {
     sc->bd = (double *)malloc(nset * sizeof(double));
     sc->lev_cls = (double *)calloc((size_t)p->ncls + 1, sizeof(double));
     sc->line_lev = (double *)malloc((nline + 1) * sizeof(double));
-    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->line_lev;
+    sc->row = (float *)malloc((p->nx + 1) * sizeof(float));
+    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->line_lev || !sc->row;
     if (!bad && p->side_mode != RP_SIDE_NONE) bad = rp_side_alloc(&sc->side, p) != 0;
     if (bad) {
         scratch_free(sc);
@@ -92,64 +95,72 @@ static void class_levels(const rp_nir_plan *p, const float *plane, int f32, nir_
     }
 }
 
-/* Subtract the class levels (and the side signal) from one plane. */
-static void apply_plane(const rp_nir_plan *p, const float *in, float *out, int f32,
-                        const nir_scratch *sc) {
-    const size_t ny = p->ny, nx = p->nx;
-    const double *ll = sc->line_lev;
-    const int side = p->side_mode != RP_SIDE_NONE;
-    const double *sig = side ? sc->side.signal : NULL; /* [nchan][nrows_det] */
-    const size_t nr = p->nrows_det;
-    for (size_t y = 0; y < ny; y++) {
-        const float *a = in + y * nx;
-        float *b = out + y * nx;
-        if (!side) {
-            /* float32 buffer: the level (float32 or float64 scalar) is subtracted and the
-             * result rounded once to float32 */
-            if (p->det_cols_along_x) {
-                for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - ll[x]);
-            } else {
-                const double l = ll[y];
-                for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - l);
-            }
-            continue;
-        }
+/* Subtract the class levels (and the side signal) from stored row y; a and b never alias
+ * (in-place calls go through a row copy) so that the loops vectorize. */
+static void apply_row(const rp_nir_plan *p, const float *restrict a, float *restrict b,
+                      size_t y, int f32, const double *restrict ll, const double *restrict sig) {
+    const size_t nx = p->nx, nr = p->nrows_det;
+    if (!sig) {
+        /* float32 buffer: the level (float32 or float64 scalar) is subtracted and the
+         * result rounded once to float32 */
         if (p->det_cols_along_x) {
-            const size_t r = (size_t)p->cross_row[y];
-            if (p->line_chan) {
-                for (size_t x = 0; x < nx; x++) {
-                    const double s = sig[(size_t)p->line_chan[x] * nr + r];
-                    if (f32) {
-                        const float t = (float)((double)a[x] - ll[x]);
-                        b[x] = (float)((double)t - s);
-                    } else {
-                        b[x] = (float)(((double)a[x] - ll[x]) - s);
-                    }
-                }
-            } else {
-                const double s = sig[r];
+            for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - ll[x]);
+        } else {
+            const double l = ll[y];
+            for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - l);
+        }
+        return;
+    }
+    if (p->det_cols_along_x) {
+        const size_t r = (size_t)p->cross_row[y];
+        if (p->line_chan) {
+            for (size_t x = 0; x < nx; x++) {
+                const double s = sig[(size_t)p->line_chan[x] * nr + r];
                 if (f32) {
-                    for (size_t x = 0; x < nx; x++) {
-                        const float t = (float)((double)a[x] - ll[x]);
-                        b[x] = (float)((double)t - s);
-                    }
+                    const float t = (float)((double)a[x] - ll[x]);
+                    b[x] = (float)((double)t - s);
                 } else {
-                    for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - ll[x]) - s);
+                    b[x] = (float)(((double)a[x] - ll[x]) - s);
                 }
             }
         } else {
-            const double l = ll[y];
-            const double *srow = sig + (p->line_chan ? (size_t)p->line_chan[y] * nr : 0);
-            const int32_t *cr = p->cross_row;
+            const double s = sig[r];
             if (f32) {
                 for (size_t x = 0; x < nx; x++) {
-                    const float t = (float)((double)a[x] - l);
-                    b[x] = (float)((double)t - srow[cr[x]]);
+                    const float t = (float)((double)a[x] - ll[x]);
+                    b[x] = (float)((double)t - s);
                 }
             } else {
-                for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - l) - srow[cr[x]]);
+                for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - ll[x]) - s);
             }
         }
+    } else {
+        const double l = ll[y];
+        const double *srow = sig + (p->line_chan ? (size_t)p->line_chan[y] * nr : 0);
+        const int32_t *cr = p->cross_row;
+        if (f32) {
+            for (size_t x = 0; x < nx; x++) {
+                const float t = (float)((double)a[x] - l);
+                b[x] = (float)((double)t - srow[cr[x]]);
+            }
+        } else {
+            for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - l) - srow[cr[x]]);
+        }
+    }
+}
+
+static void apply_plane(const rp_nir_plan *p, const float *in, float *out, int f32,
+                        nir_scratch *sc) {
+    const int side = p->side_mode != RP_SIDE_NONE;
+    const double *sig = side ? sc->side.signal : NULL; /* [nchan][nrows_det] */
+    for (size_t y = 0; y < p->ny; y++) {
+        const float *a = in + y * p->nx;
+        float *b = out + y * p->nx;
+        if (a == b) {
+            memcpy(sc->row, a, p->nx * sizeof(float));
+            a = sc->row;
+        }
+        apply_row(p, a, b, y, f32, sc->line_lev, sig);
     }
 }
 

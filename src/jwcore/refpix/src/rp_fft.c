@@ -26,6 +26,7 @@ void rp_fft_free(rp_fft_plan *p) {
     free(p->tw_lo);
     free(p->cs);
     free(p->sn);
+    if (p->use_rader) rp_rader_free(&p->rader);
     memset(p, 0, sizeof(*p));
 }
 
@@ -66,6 +67,15 @@ int rp_fft_init(rp_fft_plan *p, size_t P, size_t Q) {
             p->cs[(kk - 1) * h + (j - 1)] = w[0];
             p->sn[(kk - 1) * h + (j - 1)] = -w[1];
         }
+    /* Rader halves the arithmetic of prime lengths; small or composite P stay direct */
+    if (P >= 31) {
+        const int code = rp_rader_init(&p->rader, P);
+        if (code == 1) {
+            rp_fft_free(p);
+            return 1;
+        }
+        p->use_rader = code == 0;
+    }
     return 0;
 }
 
@@ -190,21 +200,30 @@ static inline void dot8x2(const double *restrict c, const double *restrict sn,
 /* P-point DFTs down the columns [c0, c0 + BLOCK) of z (twiddles are applied by the row
  * stage).  S: P rows of scratch, A/B: h rows each, acc: P + 2 rows, coef: 2 h. */
 static void column_block(const rp_fft_plan *p, double *z, size_t c0, int sign,
-                         const uint8_t *rows, double *S, double *A, double *B, double *acc,
-                         double *coef) {
+                         const uint8_t *rows, const uint8_t *live_in, double *S, double *A,
+                         double *B, double *acc, double *coef, double *rader_work) {
     const size_t P = p->P, Q = p->Q, h = (P - 1) / 2, w2 = 2 * BLOCK;
     const int fwd = sign > 0;
+    /* rows known to be zero: absent spectrum rows (inverse), absent time rows (forward) */
+    const uint8_t *live = fwd ? live_in : rows;
     for (size_t r = 0; r < P; r++) {
-        if (!fwd && rows && !rows[r])
+        if (live && !live[r])
             memset(S + r * w2, 0, w2 * sizeof(double));
         else
             memcpy(S + r * w2, z + 2 * (r * Q + c0), w2 * sizeof(double));
+    }
+    if (p->use_rader && !rows) {
+        double *out = acc + 2 * w2;
+        rp_rader_block(&p->rader, S, out, BLOCK, sign, rader_work);
+        for (size_t k = 0; k < P; k++)
+            memcpy(z + 2 * (k * Q + c0), out + k * w2, w2 * sizeof(double));
+        return;
     }
     /* sums and differences of rows j and P - j; pairs known to be zero are skipped */
     size_t nj = 0;
     size_t jlist[RP_FFT_MAX_HALF];
     for (size_t j = 1; j <= h; j++) {
-        if (!fwd && rows && !rows[j] && !rows[P - j]) continue;
+        if (live && !live[j] && !live[P - j]) continue;
         const double *u = S + j * w2, *v = S + (P - j) * w2;
         double *a = A + nj * w2, *bb = B + nj * w2;
         for (size_t i = 0; i < w2; i++) {
@@ -251,7 +270,7 @@ static void column_block(const rp_fft_plan *p, double *z, size_t c0, int sign,
 }
 
 static void column_stage(const rp_fft_plan *p, double *z, int sign, const uint8_t *rows,
-                         int n_threads) {
+                         const uint8_t *live_in, int n_threads) {
     const size_t P = p->P, Q = p->Q, h = (P - 1) / 2;
     const size_t nblocks = Q / BLOCK;
     (void)n_threads;
@@ -265,24 +284,29 @@ static void column_stage(const rp_fft_plan *p, double *z, int sign, const uint8_
         double *B = (double *)malloc((h + 1) * w2 * sizeof(double));
         double *acc = (double *)malloc((P + 2) * w2 * sizeof(double));
         double *coef = (double *)malloc((2 * h + 2) * sizeof(double));
-        if (S && A && B && acc && coef) {
+        double *rw = p->use_rader
+                         ? (double *)malloc(rp_rader_scratch(&p->rader, BLOCK) * sizeof(double))
+                         : NULL;
+        if (S && A && B && acc && coef && (rw || !p->use_rader)) {
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
             for (size_t blk = 0; blk < nblocks; blk++)
-                column_block(p, z, blk * BLOCK, sign, rows, S, A, B, acc, coef);
+                column_block(p, z, blk * BLOCK, sign, rows, live_in, S, A, B, acc, coef, rw);
         }
         free(S);
         free(A);
         free(B);
         free(acc);
         free(coef);
+        free(rw);
     }
 }
 
 /* Q-point transforms of the rows, with the four-step twiddles: applied after a forward
  * transform, before an inverse one (with the 1/N scaling after it). */
-static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) {
+static void row_stage(const rp_fft_plan *p, double *z, int sign, const uint8_t *live,
+                      int n_threads) {
     const size_t P = p->P, Q = p->Q;
     const double scale = 1.0 / (double)p->N;
     (void)n_threads;
@@ -297,6 +321,7 @@ static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) 
 #endif
             for (size_t r = 0; r < P; r++) {
                 double *x = z + 2 * r * Q;
+                if (live && !live[r]) continue;
                 if (sign > 0) {
                     fft_row(p, x, y, 1);
                     if (r > 0) twiddle_row(p, x, r, 1);
@@ -311,12 +336,13 @@ static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) 
     }
 }
 
-void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1, int n_threads) {
-    row_stage(p, z, 1, n_threads);
-    column_stage(p, z, 1, need_k1, n_threads);
+void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1,
+                    const uint8_t *live_n1, int n_threads) {
+    row_stage(p, z, 1, live_n1, n_threads);
+    column_stage(p, z, 1, need_k1, live_n1, n_threads);
 }
 
 void rp_fft_inverse(const rp_fft_plan *p, double *z, const uint8_t *nonzero_k1, int n_threads) {
-    column_stage(p, z, -1, nonzero_k1, n_threads);
-    row_stage(p, z, -1, n_threads);
+    column_stage(p, z, -1, nonzero_k1, NULL, n_threads);
+    row_stage(p, z, -1, NULL, n_threads);
 }

@@ -198,7 +198,7 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
  * normal samples after each; leaves the final series in t0 and in w->zf (layout). */
 static void fourier_fill(irs2_work *w) {
     const rp_irs2_plan *p = w->p;
-    const size_t N = w->N, Q = w->fft.Q, P = w->fft.P;
+    const size_t Q = w->fft.Q, P = w->fft.P;
     double *z = w->zf;
     for (int it = 0; it < p->n_iter; it++) {
 #ifdef _OPENMP
@@ -235,7 +235,6 @@ static void fourier_fill(irs2_work *w) {
                 w->t0[1][r * p->row + c] = (float)z[2 * i + 1];
             }
     }
-    (void)N;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif

@@ -482,3 +482,29 @@ def test_refpix_step_end_to_end(tmp_path):
     )
     np.testing.assert_array_equal(ours, expected)
     np.testing.assert_array_equal(zf, expected_zf)
+
+
+def test_non_finite_reference_pixels():
+    """NaN and infinity in reference pixels propagate exactly as in jwst: a NaN level turns
+    its whole amplifier to NaN, a NaN side median is treated as a missing side."""
+    from jwcore.refpix import subtract_refpix_miri
+
+    rng = np.random.default_rng(25)
+    m = ramp_model(rng, 1, 2, (256, 2048), name="SUBGRISM256")
+    m.data[0, 0, 1, 700] = np.nan
+    m.data[0, 1, 100, 2] = np.nan
+    m.data[0, 1, 50, 2046] = np.inf
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    with np.errstate(all="ignore"):
+        run_jwst(m)
+    ours = subtract_refpix_nir(data, dq, fastaxis=-1, slowaxis=2)
+    np.testing.assert_array_equal(ours, m.data)  # equal_nan by default
+    assert np.isnan(ours).sum() == 512 * 128 + 1
+
+    m = ramp_model(rng, 1, 3, (1024, 1032), detector="MIRIMAGE", instrument="MIRI", fast=1, slow=2)
+    m.data[0, 1, 10, 1] = np.nan
+    m.data[0, 2, 11, 1029] = np.inf
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    with np.errstate(all="ignore"):
+        run_jwst(m)
+    np.testing.assert_array_equal(subtract_refpix_miri(data, dq), m.data)

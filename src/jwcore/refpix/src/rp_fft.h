@@ -28,6 +28,7 @@ typedef struct {
     int log4;      /* number of radix-4 passes of the Q-point FFT */
     int radix2;    /* 1 when Q is 2 * 4^log4 */
     double *wq;    /* [Q][2]  exp(-2 pi i m / Q) */
+    double *tw4;   /* twiddles of the radix-4 passes, pass after pass */
     double *tw_hi; /* [P][nhi][2]  W_N^(n1 * lo_span * h) */
     double *tw_lo; /* [P][lo_span][2]  W_N^(n1 * l) */
     size_t lo_span, nhi;

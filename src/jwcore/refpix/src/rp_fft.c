@@ -331,7 +331,7 @@ static void column_stage(const rp_fft_plan *p, double *z, int sign, const uint8_
                          : NULL;
         if (S && A && B && acc && coef && (rw || !p->use_rader)) {
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
 #endif
             for (size_t blk = 0; blk < nblocks; blk++)
                 column_block(p, z, blk * BLOCK, sign, rows, live_in, S, A, B, acc, coef, rw);
@@ -359,7 +359,7 @@ static void row_stage(const rp_fft_plan *p, double *z, int sign, const uint8_t *
         double *y = (double *)malloc(2 * Q * sizeof(double));
         if (y) {
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 #endif
             for (size_t r = 0; r < P; r++) {
                 double *x = z + 2 * r * Q;

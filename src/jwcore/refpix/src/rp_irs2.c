@@ -108,7 +108,7 @@ static void ramp_mean(irs2_work *w, const float *in, size_t ngroups) {
     const rp_irs2_plan *p = w->p;
     const size_t npix = p->ny * p->nx;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 16)
 #endif
     for (size_t y = 0; y < p->ny; y++) {
         double *b = w->b + y * p->nx;
@@ -162,7 +162,7 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
     const rp_irs2_plan *p = w->p;
     const size_t N = w->N, L = p->wlen, h = L / 2;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 4)
 #endif
     for (size_t rt = 0; rt < p->nr; rt += TILE)
         for (size_t c = 0; c < p->row; c++)
@@ -170,7 +170,7 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
                 t[r * p->row + c] = detrended(w, g, ln, r, 0, c);
     /* scratch[i] = the interpolated value where t is 0 (computed from the original t) */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 8192)
 #endif
     for (size_t i = 0; i < N; i++) {
         if (t[i] != 0.0f) continue;
@@ -202,7 +202,7 @@ static void fourier_fill(irs2_work *w) {
     double *z = w->zf;
     for (int it = 0; it < p->n_iter; it++) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 16)
 #endif
         for (size_t r = 0; r < p->nr; r++)
             for (size_t c = 0; c < p->row; c++) {
@@ -212,7 +212,7 @@ static void fourier_fill(irs2_work *w) {
             }
         rp_fft_forward(&w->fft, z, p->aa_rows, NULL, w->nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 1)
 #endif
         for (size_t k1 = 0; k1 < P; k1++) {
             if (!p->aa_rows[k1]) continue;
@@ -225,7 +225,7 @@ static void fourier_fill(irs2_work *w) {
         rp_fft_inverse(&w->fft, z, p->aa_rows, w->nt);
         /* float32 like the official series; the normal samples are kept as they were */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 16)
 #endif
         for (size_t r = 0; r < p->nr; r++)
             for (size_t c = 0; c < p->row; c++) {
@@ -236,7 +236,7 @@ static void fourier_fill(irs2_work *w) {
             }
     }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 16)
 #endif
     for (size_t r = 0; r < p->nr; r++)
         for (size_t c = 0; c < p->row; c++) {
@@ -280,7 +280,7 @@ static void combine(irs2_work *w, int which, size_t ka) {
     double *zs = w->zs;
     const double *zf = w->zf;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 8192)
 #endif
     for (size_t f = 0; f <= N / 2; f++) {
         const size_t m = (N - f) % N;
@@ -328,7 +328,7 @@ static void correct_pair(irs2_work *w, const float *in, float *out, size_t g0, s
         for (size_t ka = 1; ka <= 3; ka += 2) {
             memset(w->zs, 0, 2 * N * sizeof(double));
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 4)
 #endif
             for (size_t rt = 0; rt < p->nr; rt += TILE)
                 for (size_t i = 0; i < p->n_hs; i++)
@@ -344,7 +344,7 @@ static void correct_pair(irs2_work *w, const float *in, float *out, size_t g0, s
             /* tiles of detector rows: stored rows or columns are then read and written in
              * runs whatever the orientation */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(w->nt) schedule(static)
+#pragma omp parallel for num_threads(w->nt) schedule(dynamic, 4)
 #endif
             for (size_t rt = 0; rt < p->nr; rt += TILE)
                 for (size_t s = ka; s <= ka + 1; s++)
@@ -398,7 +398,7 @@ int rp_irs2_correct(const rp_irs2_plan *p, const float *in, float *out, size_t n
         float *xs = (float *)malloc(3 * nline * sizeof(float));
         if (!xs) nerr += 1;
 #ifdef _OPENMP
-#pragma omp for schedule(static) collapse(2)
+#pragma omp for schedule(dynamic, 1) collapse(2)
 #endif
         for (size_t g = 0; g < ngroups; g++)
             for (size_t s = 0; s < 5; s++)

@@ -92,7 +92,7 @@ int rp_miri_correct(const float *in, float *out, size_t nints, size_t ngroups, s
     /* Pass 2: subtract, planes of later groups first so that in-place calls keep the first
      * group of each integration until its last use. */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
 #endif
     for (size_t y = 0; y < ny; y++) {
         for (size_t i = 0; i < nints; i++) {

@@ -203,7 +203,7 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
                          side ? sig_all + g * nsig : NULL);
         }
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 32)
 #endif
         for (size_t k = 0; k < ngroups * p->ny; k++) {
             if (!ok) continue;

@@ -337,3 +337,12 @@ def test_direction_cosine_models_invert():
     np.testing.assert_allclose(cx**2 + cy**2 + cz**2, 1.0)
     np.testing.assert_allclose(dircos_to_unitless()(cx, cy, cz), (x, y))
     np.testing.assert_allclose(unitless_to_dircos().inverse(cx, cy, cz), (x, y))
+
+
+def test_references_found_in_a_reference_directory(nircam, nirspec):
+    a = AssignWcsStep.call(nircam.rate, refdir=str(nircam.outdir / "refs"))
+    assert a.meta.ref_file.distortion.name.endswith("nrcb4_distortion.asdf")
+    assert a.meta.ref_file.filteroffset.name.endswith("nrcb4_filteroffset.asdf")
+    b = AssignWcsStep.call(nirspec.rate, refdir=str(nirspec.outdir / "refs"))
+    assert b.meta.ref_file.ote.name.endswith("nrs2_ote.asdf")
+    assert b.meta.cal_step.assign_wcs == "COMPLETE"

@@ -1,6 +1,7 @@
 """Per-pixel detector corrections of stage 1."""
 
 from .dark import average_frames, group_frame_ranges
+from .emi import emi_phase_sums
 from .ipc import convolve_ipc
 from .linearity import benign_coeffs, linearize, prepare_linearity_coeffs
 from .rampflags import flag_charge_migration, flag_persistence_windows
@@ -12,6 +13,7 @@ __all__ = [
     "benign_coeffs",
     "convolve_ipc",
     "dilate_mask",
+    "emi_phase_sums",
     "flag_charge_migration",
     "flag_persistence_windows",
     "flag_saturation",

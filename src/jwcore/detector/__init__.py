@@ -2,6 +2,7 @@
 
 from .dark import average_frames, group_frame_ranges
 from .emi import emi_phase_sums
+from .flicker import masked_line_medians
 from .ipc import convolve_ipc
 from .linearity import benign_coeffs, linearize, prepare_linearity_coeffs
 from .rampflags import flag_charge_migration, flag_persistence_windows
@@ -19,5 +20,6 @@ __all__ = [
     "flag_saturation",
     "group_frame_ranges",
     "linearize",
+    "masked_line_medians",
     "prepare_linearity_coeffs",
 ]

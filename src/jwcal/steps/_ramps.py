@@ -84,10 +84,20 @@ def reference_dq(ref, name: str = "dq") -> np.ndarray:
     table = getattr(ref, "dq_def", None)
     if table is None or not len(table):
         return dq.astype(np.uint32, copy=False)
-    out = np.zeros(dq.shape, dtype=np.uint32)
+    mapping = []
     for record in table:
         flag = PIXEL.get(str(record["NAME"]).strip())
-        if flag is None:
-            continue
-        out[(dq & np.uint32(record["VALUE"])) != 0] |= np.uint32(flag)
+        if flag is not None:
+            mapping.append((int(record["VALUE"]), int(flag)))
+    # Most tables name the standard bits for themselves: one pass over the array shows
+    # whether every bit in use maps to itself, and then the array is already right.
+    used = int(np.bitwise_or.reduce(dq, axis=None)) if dq.size else 0
+    named = 0
+    for value, _ in mapping:
+        named |= value
+    if all(v == f for v, f in mapping) and used & ~named == 0:
+        return dq.astype(np.uint32, copy=False)
+    out = np.zeros(dq.shape, dtype=np.uint32)
+    for value, flag in mapping:
+        out[(dq & np.uint32(value)) != 0] |= np.uint32(flag)
     return out

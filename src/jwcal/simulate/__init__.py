@@ -9,10 +9,13 @@ The command line is ``python -m jwcal simulate``.
 
 from .api import DEFAULT_SWITCHES, SimResult, simulate_exposure
 from .instruments import DETECTORS, READ_PATTERNS, detector_spec, frame_time, subarray_spec
+from .ratefile import RateResult, simulate_rate
 
 __all__ = [
     "simulate_exposure",
     "SimResult",
+    "simulate_rate",
+    "RateResult",
     "DEFAULT_SWITCHES",
     "DETECTORS",
     "READ_PATTERNS",

@@ -18,7 +18,9 @@ from .detector import (
     make_detector_maps,
     readout_geometry,
 )
-from .headers import ExposureId, exposure_meta, group_table, int_times_table
+from .exposure_wcs import dither_pixels_to_arcsec
+from .geometry import SIAF_APERTURES, aperture_for
+from .headers import ExposureId, _mjd, exposure_meta, group_table, int_times_table
 from .instruments import (
     GUIDER_MODES,
     ReadPattern,
@@ -33,6 +35,8 @@ from .ramp import RampSetup, simulate_integration
 from .readout import IRS2Layout
 from .reffiles import RefWriter, linearity_coeffs
 from .scene import make_scene, render_scene
+from .sky import render_sky, write_truth_catalog, write_truth_sources
+from .stage2refs import Stage2Refs
 
 __all__ = ["simulate_exposure", "SimResult", "DEFAULT_SWITCHES"]
 
@@ -91,6 +95,9 @@ class SimResult:
     nints: int
     n_events: int = 0
     seconds: dict = field(default_factory=dict)
+    truth_sources: Path | None = None  #: sources on this exposure (sky truth, pixel position)
+    truth_catalog: Path | None = None  #: the whole sky catalogue
+    wcs: object = None  #: the exposure's true pixel <-> sky mapping (ExposureWcs)
 
     def refs_by_type(self) -> dict[str, str]:
         """reftype -> path as strings (for jwst ``override_<reftype>`` arguments)."""
@@ -125,12 +132,16 @@ def simulate_exposure(
     detector_seed: int | None = None,
     scene_seed: int | None = None,
     dither: tuple[float, float] = (0.0, 0.0),
+    dither_arcsec: tuple[float, float] | None = None,
     exposure_number: int = 1,
     filter: str | None = None,  # noqa: A002 - the JWST keyword's name
     pupil: str | None = None,
     pointing: tuple[float, float, float] = (53.16, -27.79, 0.0),
     start: dt.datetime | None = None,
     dark_mode: str = "auto",
+    truth_prefix: str = "",
+    catalog_margin: int = 64,
+    use_pysiaf: bool | None = None,
     **switches,
 ) -> SimResult:
     """Simulate one raw exposure with its reference files and truth.
@@ -155,13 +166,29 @@ def simulate_exposure(
         FGS only: ``ID-IMAGE``, ``ID-STACK``, ``ACQ1``, ``ACQ2``, ``TRACK`` or ``FINEGUIDE``
         writes a GuiderRawModel for calwebb_guider instead of a science exposure.
     dither : (dx, dy)
-        Offset of the scene in pixels.
+        Offset of the scene in pixels (turned into the ideal-frame offset that moves it so).
+    dither_arcsec : (xoff, yoff), optional
+        The dither as JWST gives it (XOFFSET, YOFFSET): where the target lands in the
+        aperture's ideal frame, arcsec.  Overrides ``dither``.
+    pointing : (ra, dec, roll)
+        RA and Dec (deg) of the undithered reference point of the subarray, and the position
+        angle of V3 there (ROLL_REF, deg).  The imagers' exposures carry consistent pointing
+        keywords (SIAF geometry, velocity aberration) and their sky is a catalogue rendered
+        through the true distortion, written as truth (``truth_sources.ecsv``,
+        ``truth_catalog.ecsv``) with the stage-2 references (FLAT, PHOTOM, AREA, DISTORTION,
+        FILTEROFFSET).
     dark_mode : {"auto", "frames", "groups"}
         A frame-resolved dark (NFRAMES=1, GROUPGAP=0, which jwst averages to the science
         pattern) or one already averaged to the exposure's pattern; "auto" writes the
         frame-resolved dark unless it would exceed 600 MB.
     **switches
         Effects and their sizes: see :data:`DEFAULT_SWITCHES`.
+    truth_prefix : str
+        Prefix of the truth files' names (to keep those of several exposures apart).
+    catalog_margin : int
+        Pixels of sky catalogue beyond the detector edges (raise it for large dithers).
+    use_pysiaf : bool, optional
+        Flight SIAF geometry (default when pysiaf is installed) or the analytic stand-in.
 
     Returns
     -------
@@ -221,10 +248,35 @@ def simulate_exposure(
         maps.well[:] = 1e9
     geo = readout_geometry(det, sub)
     rate = np.zeros((sub.ysize, sub.xsize), np.float32)
-    if sw["scene"]:
+    ident = ExposureId(exposure=exposure_number)
+    start = start or dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=dt.UTC) + dt.timedelta(
+        minutes=10 * (exposure_number - 1)
+    )
+    sky = None
+    scene_seed = seed if scene_seed is None else scene_seed
+    if det.name in SIAF_APERTURES and not sw["flat_scene"]:
+        ap = aperture_for(det, use_pysiaf)
+        if dither_arcsec is None:
+            dither_arcsec = dither_pixels_to_arcsec(ap, *dither)
+        # the sky is rendered through the true distortion whether or not sources are wanted
+        rate, sky = render_sky(
+            det,
+            sub,
+            filt=filt,
+            pupil=pup,
+            pointing=pointing,
+            dither_arcsec=dither_arcsec,
+            mjd=_mjd(start),
+            scene_seed=scene_seed,
+            switches=sw,
+            margin=catalog_margin,
+            use_pysiaf=use_pysiaf,
+        )
+        rate = rate * maps.qe if sw["scene"] else np.zeros_like(rate)
+    elif sw["scene"]:
         scene = make_scene(
             det,
-            seed if scene_seed is None else scene_seed,
+            scene_seed,
             sky=sw["sky"],
             star_density=sw["star_density"],
             galaxy_density=sw["galaxy_density"],
@@ -232,6 +284,7 @@ def simulate_exposure(
             bright_limit=sw["bright_limit"],
         )
         rate = render_scene(scene, det, sub, dither=dither) * maps.qe
+    rate = rate.astype(np.float32)
     rate[maps.refpix] = 0.0
     secs["scene"] = time.perf_counter() - t0
 
@@ -301,10 +354,6 @@ def simulate_exposure(
 
     # ----- the exposure file --------------------------------------------------------------
     t0 = time.perf_counter()
-    ident = ExposureId(exposure=exposure_number)
-    start = start or dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=dt.UTC) + dt.timedelta(
-        minutes=10 * (exposure_number - 1)
-    )
     if guide is not None:
         model = dm.GuiderRawModel(data.astype(np.float32))
         model.dq = np.zeros(shape, np.uint32)
@@ -330,6 +379,7 @@ def simulate_exposure(
         pupil=pup,
         pointing=pointing,
         dither=dither,
+        wcs_keywords=sky.ew.keywords() if sky is not None else None,
     )
     tint = tm["duration"] / nints
     if guide is None:
@@ -345,16 +395,25 @@ def simulate_exposure(
     t0 = time.perf_counter()
     w = RefWriter(outdir / "refs", det, sub, rp, exp_type=exp_type, filt=filt, pupil=pup)
     _write_refs(w, setup, maps, guide is not None, dark_mode, nints)
+    if sky is not None and guide is None:
+        Stage2Refs(w, sky.ew.aperture, sky.phot).write_all(maps.qe, maps.dq, sky.area)
     secs["write_refs"] = time.perf_counter() - t0
 
     # ----- truth --------------------------------------------------------------------------
     t0 = time.perf_counter()
     meta_model = dm.ImageModel()
     meta_model.update(model)
-    t_rate = truth.write_truth_rate(outdir / "truth_rate.fits", rate, meta_model, maps.dq)
-    t_jumps = truth.write_jumps(outdir / "truth_jumps.ecsv", jumps)
-    t_sat = truth.write_saturation(outdir / "truth_saturation.fits", first_sat, ngroups)
-    t_masks = truth.write_masks(outdir / "truth_masks.fits", maps.dq, maps.qe, maps.dark)
+    tp = truth_prefix
+    t_rate = truth.write_truth_rate(outdir / f"{tp}truth_rate.fits", rate, meta_model, maps.dq)
+    t_jumps = truth.write_jumps(outdir / f"{tp}truth_jumps.ecsv", jumps)
+    t_sat = truth.write_saturation(outdir / f"{tp}truth_saturation.fits", first_sat, ngroups)
+    t_masks = truth.write_masks(outdir / f"{tp}truth_masks.fits", maps.dq, maps.qe, maps.dark)
+    t_src = t_cat = None
+    if sky is not None:
+        t_src = write_truth_sources(
+            outdir / f"{tp}truth_sources.ecsv", sky.catalog, sky.ew, sub, sky.placed, uncal.name
+        )
+        t_cat = write_truth_catalog(outdir / "truth_catalog.ecsv", sky.catalog)
     secs["write_truth"] = time.perf_counter() - t0
     secs["total"] = time.perf_counter() - t_start
     return SimResult(
@@ -374,6 +433,9 @@ def simulate_exposure(
         nints=nints,
         n_events=n_events,
         seconds=secs,
+        truth_sources=t_src,
+        truth_catalog=t_cat,
+        wcs=sky.ew if sky is not None else None,
     )
 
 

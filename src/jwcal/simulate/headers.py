@@ -84,8 +84,12 @@ def exposure_meta(
     pupil: str | None,
     pointing: tuple[float, float, float],
     dither: tuple[float, float],
+    wcs_keywords: dict | None = None,
 ) -> dict:
-    """Fill ``model.meta`` with the keywords of a real ``uncal`` file; returns the timing."""
+    """Fill ``model.meta`` with the keywords of a real ``uncal`` file; returns the timing.
+
+    ``wcs_keywords`` (metadata path below ``meta`` -> value) are the pointing keywords of the
+    exposure's true geometry; without them the pointing keywords are nominal (V2_REF = 0)."""
     tm = timing(det, rp, ngroups, nints, tframe)
     m = model.meta
     ra, dec, pa = pointing
@@ -207,6 +211,8 @@ def exposure_meta(
     m.wcsinfo.vparity = -1
     m.velocity_aberration.scale_factor = 1.0
     m.coordinates.reference_frame = "ICRS"
+    for path, value in (wcs_keywords or {}).items():
+        m.set(path, value)
     return {**tm, "start_mjd": start_mjd, "end_mjd": end_mjd}
 
 

@@ -46,12 +46,14 @@ def make_scene(
     galaxy_density: float = 3e-4,
     flat: bool = False,
     bright_limit: float | None = None,
+    margin: int = 64,
 ) -> Scene:
     """Draw a scene over the full detector (plus a margin for dithers).
 
     Star fluxes follow a power-law number count (N(>F) ~ F^-0.6) between 20 DN/s and
     ``bright_limit`` (default: enough to saturate a few stars in ~100 s); galaxies are
-    exponential discs with half-light radii of 1.5-8 pixels.
+    exponential discs with half-light radii of 1.5-8 pixels.  ``margin`` (pixels) extends
+    the field beyond the detector's edges, for dithers.
     """
     rng = np.random.default_rng([int(seed), 0x5CE])
     if sky is None:
@@ -60,7 +62,6 @@ def make_scene(
         ]
     if flat:
         return Scene(sky=float(sky), flat=True)
-    margin = 64
     area = (det.nx + 2 * margin) * (det.ny + 2 * margin)
     fmin = 20.0 if not det.is_miri else 60.0
     fmax = bright_limit or (2.0e5 if not det.is_miri else 1.5e5)

@@ -9,7 +9,7 @@ from ...errors import InputError, ReferenceFileError
 from ...references import NOT_APPLICABLE
 from ...references.subarray import check_instrument
 from ...stpipe import Param, Step
-from .invalid import match_nans_and_flags
+from ..flat_field.flat_field_step import match_nans_and_flags
 from .tables import find_row, has_column, time_correction
 
 __all__ = ["PhotomStep", "MJSR_TO_UJA2", "A2_TO_SR"]

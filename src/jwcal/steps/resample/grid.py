@@ -136,10 +136,41 @@ class CustomGrid:
         return self.wcs
 
 
+def invert(wcs, ra: float, dec: float) -> tuple[float, float]:
+    """Pixel position of one sky position: the gwcs inverse, else Newton's method on the
+    forward transform (gwcs's own numerical inverse fails on some transform chains)."""
+    try:
+        x, y = wcs.invert(ra, dec, with_bounding_box=False)
+        if np.isfinite(x) and np.isfinite(y):
+            return float(x), float(y)
+    except Exception:  # noqa: BLE001 - any failure: solve it ourselves
+        pass
+    bb = getattr(wcs, "bounding_box", None)
+    if bb is not None:
+        (xa, xb), (ya, yb) = bb.bounding_box(order="F")
+        p = np.array([(xa + xb) / 2.0, (ya + yb) / 2.0])
+    else:
+        p = np.zeros(2)
+    cosd = np.cos(np.deg2rad(dec))
+
+    def offset(q):
+        r, d = wcs(q[0], q[1], with_bounding_box=False)
+        return np.array([((r - ra + 180.0) % 360.0 - 180.0) * cosd, d - dec])
+
+    for _ in range(50):
+        f = offset(p)
+        jac = np.column_stack([offset(p + [1.0, 0.0]) - f, offset(p + [0.0, 1.0]) - f])
+        step = np.linalg.solve(jac, f)
+        p = p - step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(p[0]), float(p[1])
+
+
 def input_pixel_scale(wcs, ra_ref: float, dec_ref: float) -> float:
     """Pixel scale (degrees) of an input at (RA_REF, DEC_REF): the geometric mean of the
     sky lengths of one-pixel steps along x and y there (stcal's ``compute_scale``)."""
-    x0, y0 = wcs.invert(ra_ref, dec_ref, with_bounding_box=False)
+    x0, y0 = invert(wcs, ra_ref, dec_ref)
     x = np.array([x0, x0 + 1.0, x0], dtype=float)
     y = np.array([y0, y0, y0 + 1.0], dtype=float)
     ra, dec = wcs(x, y, with_bounding_box=False)

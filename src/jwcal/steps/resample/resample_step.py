@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from jwcore.resample import DEFAULT_STEP
+
 from ... import datamodels
 from ...errors import ConfigError, InputError
 from ...stpipe import Param, Step
@@ -33,9 +35,10 @@ class ResampleStep(Step):
     total weight, CON the context bits, the three variances and ERR combined as jwst does.
 
     Each input's gwcs is evaluated on a coarse grid only (every ``pixmap_stepsize`` pixels,
-    interpolated by cubic polynomials, about 1e-6 pixel from exact for flight distortion;
-    ``pixmap_stepsize=1`` evaluates every pixel); the output projection and the drizzle
-    (science and variances in one pass) are jwcore's C.  Inputs named by file are read one
+    32 by default, interpolated by cubic polynomials, about 1e-6 pixel from exact for flight
+    distortion; ``pixmap_stepsize=1``, the default for the Lanczos kernels, evaluates every
+    pixel); the output projection and the drizzle (science and variances in one pass) are
+    jwcore's C.  Inputs named by file are read one
     at a time.
     """
 
@@ -69,7 +72,10 @@ class ResampleStep(Step):
         "report_var": Param(bool, True, "write the variance arrays"),
         "propagate_dq": Param(bool, False, "OR the DQ of contributing pixels into DQ"),
         "pixmap_stepsize": Param(
-            float, 32.0, "input WCS evaluated every N pixels (1: all)", min=1.0
+            float,
+            None,
+            "input WCS evaluated every N pixels (1: all; default 32, 1 for lanczos)",
+            min=1.0,
         ),  # fmt: skip
         "pixmap_order": Param(
             int, 1, "accepted for jwst compatibility (jwcal: cubic)", choices=(1, 3)
@@ -180,6 +186,14 @@ class ResampleStep(Step):
         return grid
 
     # ----- drizzling ----------------------------------------------------------------------
+    def _pixmap_step(self) -> int:
+        # drizzle's Lanczos weights come from a table in 0.01-pixel bins: a map interpolated
+        # to 5e-7 pixel still moves a few samples across a bin edge (weights change by up
+        # to 1%), so for those kernels the WCS is evaluated on every pixel, as jwst does.
+        if self.pixmap_stepsize is not None:
+            return max(1, int(round(self.pixmap_stepsize)))
+        return 1 if self.kernel.startswith("lanczos") else DEFAULT_STEP
+
     def _resample(self, items, grid, asn):
         fill = _fillval(self.fillval)
         pars = {
@@ -192,7 +206,7 @@ class ResampleStep(Step):
             grid, len(items), kernel=self.kernel, pixfrac=self.pixfrac, fillval=fill,
             weight_type=self.weight_type, enable_ctx=self.enable_ctx,
             enable_var=self.enable_err and not self.single, propagate_dq=self.propagate_dq,
-            pixmap_step=max(1, int(round(self.pixmap_stepsize))), n_threads=self.n_threads,
+            pixmap_step=self._pixmap_step(), n_threads=self.n_threads,
         )  # fmt: skip
         first = None
         sregions, wcs0 = [], None

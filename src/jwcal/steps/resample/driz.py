@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 
 import numpy as np
 
@@ -157,33 +156,47 @@ class Resampler:
 
     def _add_variances(self, model, drizzled) -> None:
         # stcal's running sums: each resampled variance weighted by the square of the
-        # exposure's output-plane weight (1 / resampled VAR_RNOISE, or its exposure time).
+        # exposure's output-plane weight (1 / resampled VAR_RNOISE, or its exposure time),
+        # with its float32/float64 roundings; done in place on the drizzled arrays, which
+        # become the sums for the first exposure.
         if self.weight_type == "ivm":
             rn = drizzled.get("var_rnoise")
             if rn is None:
                 return
-            rn = rn * rn
-            weight = np.zeros(self.shape)
-            ok = (rn > 0) & np.isfinite(rn)
-            weight[ok] = np.reciprocal(rn[ok])
+            rn2 = rn * rn
+            ok = np.isfinite(rn2) & (rn2 > 0)
+            weight = np.zeros(self.shape, np.float32)
+            np.reciprocal(rn2, out=weight, where=ok)
+            del rn2
+            wpos = weight > 0
         else:
             t = _tmeasure(model)[0] if self.weight_type == "exptime" else 1.0
-            weight = np.full(self.shape, t)
-        for name, err in drizzled.items():
-            var = err * err
+            weight = np.float64(t)
+            wpos = np.bool_(t > 0)
+        for name, var in drizzled.items():
+            np.multiply(var, var, out=var)
+            with np.errstate(invalid="ignore"):
+                mask = np.isfinite(var) & (var >= 0) & wpos
+            term = var.astype(np.float64)
+            term *= weight
+            term *= weight
             acc = self._var.get(name)
             if acc is None:
-                acc = self._var[name] = (np.full(self.shape, np.nan, np.float32),
-                                         np.zeros(self.shape, np.float32))  # fmt: skip
-            wsum, wt = acc
-            mask = (var >= 0) & np.isfinite(var) & (weight > 0)
-            w = weight[mask]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                term = var[mask] * w * w
-                old = wsum[mask]
-                wsum[mask] = np.where(np.isnan(old), term, old + term)
-            wt[mask] += w
+                wsum = var
+                np.copyto(wsum, term, casting="same_kind")
+                wsum[~mask] = np.nan
+                wt = np.zeros(self.shape, np.float32)
+                np.copyto(wt, weight, where=mask, casting="same_kind")
+                self._var[name] = (wsum, wt)
+            else:
+                wsum, wt = acc
+                fresh = mask & np.isnan(wsum)
+                more = mask & ~fresh
+                np.copyto(wsum, term, where=fresh, casting="same_kind")
+                term += wsum
+                np.copyto(wsum, term, where=more, casting="same_kind")
+                np.add(wt, weight, out=wt, where=mask, casting="same_kind")
+            del term, mask
 
     def _update_time(self, model) -> None:
         gid = group_id_of(model)

@@ -40,6 +40,11 @@ class ResampleStep(Step):
     pixel); the output projection and the drizzle (science and variances in one pass) are
     jwcore's C.  Inputs named by file are read one
     at a time.
+
+    The Gaussian kernel, like jwst's, samples the kernel at output pixel centres and does not
+    conserve flux (a few per cent off for a narrow kernel); ``normalize_kernel=True`` (a
+    jwcal extension) divides each input pixel's weight by the sum of its kernel samples,
+    which makes it conserve flux exactly.
     """
 
     class_alias = "resample"
@@ -80,6 +85,9 @@ class ResampleStep(Step):
         "pixmap_order": Param(
             int, 1, "accepted for jwst compatibility (jwcal: cubic)", choices=(1, 3)
         ),  # fmt: skip
+        "normalize_kernel": Param(
+            bool, False, "gaussian kernel: weights of each input pixel sum to 1 (conserves flux)"
+        ),
         "maximum_cores": Param(str, "1", "threads: a number, quarter, half or all"),
     }
 
@@ -206,7 +214,8 @@ class ResampleStep(Step):
             grid, len(items), kernel=self.kernel, pixfrac=self.pixfrac, fillval=fill,
             weight_type=self.weight_type, enable_ctx=self.enable_ctx,
             enable_var=self.enable_err and not self.single, propagate_dq=self.propagate_dq,
-            pixmap_step=self._pixmap_step(), n_threads=self.n_threads,
+            pixmap_step=self._pixmap_step(), normalize_kernel=self.normalize_kernel,
+            n_threads=self.n_threads,
         )  # fmt: skip
         first = None
         sregions, wcs0 = [], None

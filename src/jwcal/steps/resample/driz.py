@@ -26,9 +26,20 @@ BAD_BITS = PIXEL["DO_NOT_USE"] | PIXEL["NON_SCIENCE"]
 def drizzle_weight(model, weight_type: str | None) -> np.ndarray:
     """Per-pixel weight of an input: 1 / VAR_RNOISE (``ivm``; 1 where it is missing), the
     measurement (else exposure) time (``exptime``), or 1 (None); 0 for DO_NOT_USE and
-    NON_SCIENCE pixels.  float32, as stcal's ``build_driz_weight``."""
+    NON_SCIENCE pixels.  float32, as stcal's ``build_driz_weight``.
+
+    A pixel that is NaN in SCI, ERR or a variance also gets 0: jwst first flags those
+    DO_NOT_USE in the model (``match_nans_and_flags``); the weight is the only place where
+    that matters (drizzle skips pixels of zero weight), so the input is left untouched.
+    """
     data = model.data
-    good = ((np.asarray(model.dq) & BAD_BITS) == 0).astype(np.uint8)
+    good = (np.asarray(model.dq) & BAD_BITS) == 0
+    for name in ("data", "err") + VARIANCES:
+        if model.has(name):
+            arr = getattr(model, name)
+            if arr is not None and arr.shape == data.shape:
+                good &= ~np.isnan(arr)
+    good = good.view(np.uint8)
     if weight_type == "ivm":
         var = model.var_rnoise if model.has("var_rnoise") else None
         if var is not None and var.shape == data.shape:

@@ -13,7 +13,6 @@ from ... import datamodels
 from ...errors import ConfigError, InputError
 from ...stpipe import Param, Step
 from ...stpipe.stepio import is_model
-from ..flat_field.flat_field_step import match_nans_and_flags
 from .driz import Resampler, group_id_of
 from .grid import CustomGrid, OutputGrid, grid_from_models, mean_pixel_area
 from .output import fill_product_meta
@@ -125,10 +124,9 @@ class ResampleStep(Step):
         return [self._own(obj)], None
 
     def _own(self, obj):
+        # The inputs are only read (invalid pixels get zero weight): no copy is needed.
         if is_model(obj):
-            model = self.prepare_output(obj)
-            match_nans_and_flags(model)
-            return model
+            return self.prepare_output(obj, make_copy=False)
         return os.fspath(self.make_input_path(obj))
 
     def _open(self, item):
@@ -137,7 +135,6 @@ class ResampleStep(Step):
         model = datamodels.open(item)
         if not isinstance(model, datamodels.ImageModel):
             raise InputError(f"resample: {item} is not a 2-D image")
-        match_nans_and_flags(model)
         return model
 
     # ----- the output grid ----------------------------------------------------------------

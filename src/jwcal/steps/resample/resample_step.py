@@ -90,9 +90,6 @@ class ResampleStep(Step):
         "maximum_cores": Param(str, "1", "threads: a number, quarter, half or all"),
     }
 
-    def default_suffix(self) -> str:
-        return "i2d"
-
     def process(self, input):
         items, asn = self._items(input)
         if not items:

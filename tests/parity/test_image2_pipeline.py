@@ -40,6 +40,10 @@ CASES = {
     "nrca1_sub320": dict(instrument="nircam", detector="nrca1", subarray="SUB320",
                          filter="F150W", star_density=5e-4),
     "nis_sub256": dict(instrument="niriss", detector="nis", subarray="SUB256", seed=7),
+    # a corner subarray: jwst keeps the full-frame bounding box, so the _i2d is nearly
+    # detector-sized and mostly empty; the comparison is on the covered part
+    "fgs_sub128ll": dict(instrument="fgs", detector="guider1", subarray="SUB128LL", seed=5),
+    "miri_full": dict(instrument="miri", detector="mirimage", seed=6, star_density=2e-4),
 }  # fmt: skip
 
 
@@ -89,7 +93,7 @@ def test_i2d_science_and_weights(runs):
     (wa, *_), (wb, *_) = _pair(runs, "i2d", "WHT")
     assert wa.shape == wb.shape
     inner = interior(wa)
-    assert inner.sum() > 0.5 * wa.size
+    assert inner.sum() > 0.5 * (wa > 0).sum()
     assert_close_to_level(wa, wb, 1e-3, "WHT", inner)
     (sa, *_), (sb, *_) = _pair(runs, "i2d", "SCI")
     assert_close_to_level(sa, sb, 1e-4, "SCI", inner)

@@ -197,3 +197,15 @@ def test_validation(rng):
     m.meta.wcsinfo.s_region = None
     with pytest.raises(InputError, match="no S_REGION"):
         ResampleStep.call(m)
+
+
+def test_optional_outputs():
+    m = make_image()
+    m.dq[30, 40] = PIXEL["JUMP_DET"]
+    out = ResampleStep.call(m, propagate_dq=True, enable_ctx=False, report_var=False)
+    assert out.con is None and not out.has("var_rnoise") and out.has("err")
+    assert (out.dq & PIXEL["JUMP_DET"]).sum() > 0
+    bare = ResampleStep.call(m, enable_err=False)
+    assert not bare.has("err") and not bare.has("var_poisson")
+    assert bare.meta.bunit_err is None
+    np.testing.assert_array_equal(bare.data, out.data)

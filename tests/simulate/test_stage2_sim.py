@@ -230,6 +230,99 @@ def test_miri_filter_offsets_have_no_pupil(tmp_path):
     assert {"FULL", "SUB256"} <= set(ph.phot_table["subarray"])
 
 
-def test_nirspec_has_no_imaging_rate(tmp_path):
+def test_nirspec_spectroscopy_has_no_rate(tmp_path):
     with pytest.raises(ConfigError, match="imaging"):
-        simulate_rate(tmp_path, "nirspec", "nrs1")
+        simulate_rate(tmp_path, "nirspec", "nrs1", exp_type="NRS_FIXEDSLIT")
+
+
+def test_dithered_observation_shares_one_sky(tmp_path):
+    from astropy.table import Table
+
+    from jwcal.associations import load_asn
+    from jwcal.simulate import simulate_dithers
+
+    res = simulate_dithers(
+        tmp_path,
+        "nircam",
+        "nrca2",
+        "SUB400P",
+        dithers=3,
+        seed=7,
+        star_density=1e-3,
+        galaxy_density=0.0,
+    )
+    assert len(res.exposures) == 3 and res.offsets[0] == (0.0, 0.0)
+    cat = Table.read(res.truth_catalog)
+    tables = [read_truth_sources(e.truth_sources) for e in res.exposures]
+    # a source seen in every exposure moved by about the dither offset
+    common = set(tables[0]["id"]) & set(tables[1]["id"]) & set(tables[2]["id"])
+    assert len(common) > 5
+    sid = sorted(common)[0]
+    rows = [t[t["id"] == sid][0] for t in tables]
+    for e, r in zip(res.exposures, rows, strict=True):
+        assert (r["ra"], r["dec"]) == (cat["ra"][sid - 1], cat["dec"][sid - 1])
+        np.testing.assert_allclose(
+            e.wcs.pixel_to_radec(r["x"], r["y"]), (r["ra"], r["dec"]), atol=1e-12
+        )
+    ap = res.exposures[0].wcs.aperture
+    dx = rows[1]["x"] - rows[0]["x"]
+    assert dx == pytest.approx(res.offsets[1][0] / ap.scales[0], abs=0.5)
+    a3 = load_asn(res.asn_image3)
+    assert [m["expname"] for m in a3.members()] == [
+        p.name.replace("_rate", "_cal") for p in res.inputs
+    ]
+    assert len(load_asn(res.asn_image2).products) == 3
+
+
+def test_cli_rate_and_dithers(tmp_path, capsys):
+    from jwcal.cli import main
+
+    rc = main(
+        [
+            "simulate",
+            "--instrument",
+            "niriss",
+            "--subarray",
+            "SUB80",
+            "--rate",
+            "--outdir",
+            str(tmp_path / "one"),
+        ]
+    )
+    assert rc == 0 and "rate:" in capsys.readouterr().out
+    assert list((tmp_path / "one").glob("*_rate.fits"))
+    rc = main(
+        [
+            "simulate",
+            "--instrument",
+            "fgs",
+            "--subarray",
+            "SUB128CNTR",
+            "--rate",
+            "--dithers",
+            "2",
+            "--outdir",
+            str(tmp_path / "two"),
+        ]
+    )
+    assert rc == 0
+    assert len(list((tmp_path / "two").glob("*_rate.fits"))) == 2
+    assert (tmp_path / "two" / "image3_asn.json").exists()
+
+
+def test_nirspec_optics_reproduce_the_siaf(tmp_path):
+    from jwcal.simulate.geometry import sees_the_sky
+    from jwcal.simulate.nirspec_refs import nirspec_optics
+
+    det = detector_spec(None, "nrs1")
+    assert sees_the_sky(det, "NRS_TACQ") and not sees_the_sky(det, "NRS_FIXEDSLIT")
+    optics = nirspec_optics(det, aperture_for(det, False))
+    assert optics.fit_error < 1e-6  # arcsec
+    r = simulate_rate(tmp_path, "nirspec", "nrs1", "SUB32", exp_type="NRS_WATA", use_pysiaf=False,
+                      **NO_SCENE)  # fmt: skip
+    assert set(r.refs) == {"disperser", "fpa", "camera", "collimator", "fore", "ote",
+                           "wavelengthrange"}  # fmt: skip
+    with dm.open(r.rate) as m:
+        assert m.meta.instrument.grating == "MIRROR" and m.meta.instrument.gwa_xtilt is not None
+    with pytest.raises(ConfigError, match="imaging"):
+        simulate_rate(tmp_path, "nirspec", "nrs1", exp_type="NRS_IFU")

@@ -278,3 +278,71 @@ def test_command_line(nircam, tmp_path):
     out = tmp_path / nircam.rate.name.replace("_rate", "_assignwcsstep")  # as jwst names it
     assert out.exists(), sorted(p.name for p in tmp_path.iterdir())
     assert fits.getheader(out, 0)["S_WCS"] == "COMPLETE"
+
+
+# ----- NIRSpec ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def nirspec(tmp_path_factory):
+    return simulate_rate(tmp_path_factory.mktemp("nrs"), "nirspec", "nrs2", "SUB2048", seed=3,
+                         filter="F140X", exp_type="NRS_MSATA", star_density=2e-3,
+                         use_pysiaf=False)  # fmt: skip
+
+
+def test_nirspec_image_through_the_optical_model(nirspec):
+    kw = {f"override_{k}": str(v) for k, v in nirspec.refs.items()}
+    model = AssignWcsStep.call(nirspec.rate, **kw)
+    assert model.meta.wcs.available_frames == [
+        "detector", "sca", "gwa", "msa", "oteip", "v2v3", "v2v3vacorr", "world"
+    ]  # fmt: skip
+    t = read_truth_sources(nirspec.truth_sources)
+    assert len(t) > 0
+    ra, dec = model.meta.wcs(np.asarray(t["x"]), np.asarray(t["y"]))
+    assert np.hypot((ra - t["ra"]) * np.cos(np.deg2rad(dec)), dec - t["dec"]).max() < MAS
+    assert model.meta.wcsinfo.waverange_start == pytest.approx(0.8e-6)
+    assert model.meta.wcsinfo.spectral_order == 0
+    assert model.meta.wcs.bounding_box.bounding_box(order="F") == ((-0.5, 2047.5), (-0.5, 31.5))
+    # the grating-wheel tilt readings matter: without them the WCS moves
+    m2 = dm.open(nirspec.rate)
+    m2.meta.instrument.gwa_xtilt = None
+    off = AssignWcsStep.call(m2, **kw)
+    assert off.meta.wcs(1000.0, 16.0) != model.meta.wcs(1000.0, 16.0)
+
+
+def test_nirspec_needs_its_references(nirspec):
+    kw = {f"override_{k}": str(v) for k, v in nirspec.refs.items() if k != "ote"}
+    with pytest.raises(ReferenceFileError, match="OTE"):
+        AssignWcsStep.call(nirspec.rate, override_ote="N/A", **kw)
+
+
+def test_nirspec_opaque_ends_at_the_msa(nirspec):
+    kw = {f"override_{k}": str(v) for k, v in nirspec.refs.items()}
+    model = _copy_meta_model(nirspec, **{"instrument.filter": "OPAQUE"})
+    out = AssignWcsStep.call(model, **kw)
+    assert out.meta.wcs.output_frame.name == "msa"
+    assert out.meta.wcsinfo.s_region is None and out.meta.wcsinfo.a_order is None
+    assert out.meta.cal_step.assign_wcs == "COMPLETE"
+
+
+def test_nirspec_spectroscopy_is_refused(nirspec):
+    model = _copy_meta_model(nirspec, **{"exposure.type": "NRS_FIXEDSLIT"})
+    with pytest.raises(InputError, match="NRS_FIXEDSLIT"):
+        AssignWcsStep.call(model)
+
+
+def test_direction_cosine_models_invert():
+    from jwcal.steps.assign_wcs.nirspec import dircos_to_unitless, unitless_to_dircos
+
+    x, y = np.array([0.1, -0.2]), np.array([0.05, 0.3])
+    cx, cy, cz = unitless_to_dircos()(x, y)
+    np.testing.assert_allclose(cx**2 + cy**2 + cz**2, 1.0)
+    np.testing.assert_allclose(dircos_to_unitless()(cx, cy, cz), (x, y))
+    np.testing.assert_allclose(unitless_to_dircos().inverse(cx, cy, cz), (x, y))
+
+
+def test_references_found_in_a_reference_directory(nircam, nirspec):
+    a = AssignWcsStep.call(nircam.rate, refdir=str(nircam.outdir / "refs"))
+    assert a.meta.ref_file.distortion.name.endswith("nrcb4_distortion.asdf")
+    assert a.meta.ref_file.filteroffset.name.endswith("nrcb4_filteroffset.asdf")
+    b = AssignWcsStep.call(nirspec.rate, refdir=str(nirspec.outdir / "refs"))
+    assert b.meta.ref_file.ote.name.endswith("nrs2_ote.asdf")
+    assert b.meta.cal_step.assign_wcs == "COMPLETE"

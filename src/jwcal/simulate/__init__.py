@@ -4,11 +4,16 @@
 readpatt="BRIGHT2", ngroups=10, nints=1, seed=7)`` writes ``outdir/<jwst name>_uncal.fits``,
 the reference files of every stage-1 step in ``outdir/refs/`` and the truth
 (``truth_rate.fits``, ``truth_jumps.ecsv``, ``truth_saturation.fits``, ``truth_masks.fits``).
+``simulate_rate`` writes a ``_rate.fits`` (truth rate plus noise) with the stage-2 references
+instead, and ``simulate_dithers`` a dithered observation of one field with its associations.
+The imagers' exposures carry the flight geometry (pysiaf, optional) and the truth of a sky
+catalogue (``truth_catalog.ecsv``, ``truth_sources.ecsv``).
 The command line is ``python -m jwcal simulate``.
 """
 
 from .api import DEFAULT_SWITCHES, SimResult, simulate_exposure
 from .instruments import DETECTORS, READ_PATTERNS, detector_spec, frame_time, subarray_spec
+from .observation import DitherResult, simulate_dithers
 from .ratefile import RateResult, simulate_rate
 
 __all__ = [
@@ -16,6 +21,8 @@ __all__ = [
     "SimResult",
     "simulate_rate",
     "RateResult",
+    "simulate_dithers",
+    "DitherResult",
     "DEFAULT_SWITCHES",
     "DETECTORS",
     "READ_PATTERNS",

@@ -19,7 +19,7 @@ from .detector import (
     readout_geometry,
 )
 from .exposure_wcs import dither_pixels_to_arcsec
-from .geometry import SIAF_APERTURES, aperture_for
+from .geometry import aperture_for, sees_the_sky
 from .headers import ExposureId, _mjd, exposure_meta, group_table, int_times_table
 from .instruments import (
     GUIDER_MODES,
@@ -184,7 +184,8 @@ def simulate_exposure(
     **switches
         Effects and their sizes: see :data:`DEFAULT_SWITCHES`.
     truth_prefix : str
-        Prefix of the truth files' names (to keep those of several exposures apart).
+        Prefix of the truth files' names, which may include a directory (to keep those of
+        several exposures apart: ``truth/<exposure>_``).
     catalog_margin : int
         Pixels of sky catalogue beyond the detector edges (raise it for large dithers).
     use_pysiaf : bool, optional
@@ -254,7 +255,7 @@ def simulate_exposure(
     )
     sky = None
     scene_seed = seed if scene_seed is None else scene_seed
-    if det.name in SIAF_APERTURES and not sw["flat_scene"]:
+    if sees_the_sky(det, exp_type) and not sw["flat_scene"]:
         ap = aperture_for(det, use_pysiaf)
         if dither_arcsec is None:
             dither_arcsec = dither_pixels_to_arcsec(ap, *dither)
@@ -404,6 +405,7 @@ def simulate_exposure(
     meta_model = dm.ImageModel()
     meta_model.update(model)
     tp = truth_prefix
+    (outdir / f"{tp}x").parent.mkdir(parents=True, exist_ok=True)
     t_rate = truth.write_truth_rate(outdir / f"{tp}truth_rate.fits", rate, meta_model, maps.dq)
     t_jumps = truth.write_jumps(outdir / f"{tp}truth_jumps.ecsv", jumps)
     t_sat = truth.write_saturation(outdir / f"{tp}truth_saturation.fits", first_sat, ngroups)

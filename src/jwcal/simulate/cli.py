@@ -60,6 +60,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="1/f row-drift rms per frame, DN (default 0.5)",
     )
     p.add_argument("--dark-mode", choices=("auto", "frames", "groups"), default="auto")
+    p.add_argument(
+        "--rate", action="store_true", help="write a _rate.fits directly (truth rate + noise)"
+    )
+    p.add_argument(
+        "--dithers", type=int, help="N exposures on the default dither pattern, with associations"
+    )
+    p.add_argument(
+        "--dither-arcsec",
+        type=float,
+        nargs=2,
+        metavar=("XOFF", "YOFF"),
+        help="dither offset in the ideal frame (XOFFSET, YOFFSET, arcsec)",
+    )
     for flag in _OFF:
         p.add_argument(f"--no-{flag}", action="store_true", help=argparse.SUPPRESS)
 
@@ -70,6 +83,8 @@ def run(args) -> int:
     switches = {
         name: False for flag, name in _OFF.items() if getattr(args, f"no_{flag.replace('-', '_')}")
     }
+    if args.rate or args.dithers:
+        return _run_stage2(args, switches)
     res = simulate_exposure(
         args.outdir,
         instrument=args.instrument,
@@ -86,6 +101,7 @@ def run(args) -> int:
         detector_seed=args.detector_seed,
         scene_seed=args.scene_seed,
         dither=tuple(args.dither),
+        dither_arcsec=tuple(args.dither_arcsec) if args.dither_arcsec else None,
         exposure_number=args.exposure_number,
         filter=args.filter,
         pupil=args.pupil,
@@ -107,4 +123,42 @@ def run(args) -> int:
         f"truth:  {res.truth_rate.name}, {res.truth_jumps.name}, "
         f"{res.truth_saturation.name}, {res.truth_masks.name}"
     )
+    return 0
+
+
+def _run_stage2(args, switches) -> int:
+    from .observation import simulate_dithers
+    from .ratefile import simulate_rate
+
+    common = dict(
+        seed=args.seed,
+        readpatt=args.readpatt,
+        ngroups=args.ngroups,
+        nints=args.nints,
+        exp_type=args.exp_type,
+        detector_seed=args.detector_seed,
+        scene_seed=args.scene_seed,
+        filter=args.filter,
+        pupil=args.pupil,
+        sky=args.sky,
+        **switches,
+    )
+    where = (args.outdir, args.instrument, args.detector, args.subarray)
+    if args.dithers:
+        level = "rate" if args.rate else "uncal"
+        res = simulate_dithers(*where, dithers=args.dithers, level=level, **common)
+        for path, off in zip(res.inputs, res.offsets, strict=True):
+            print(f"{path}  offset ({off[0]:+.3f}, {off[1]:+.3f}) arcsec")
+        print(f"associations: {res.asn_image2.name}, {res.asn_image3.name}")
+        print(f"truth:  {res.truth_catalog.name} and truth/<exposure>_truth_sources.ecsv")
+        return 0
+    res = simulate_rate(
+        *where,
+        dither_arcsec=tuple(args.dither_arcsec) if args.dither_arcsec else (0.0, 0.0),
+        exposure_number=args.exposure_number,
+        **common,
+    )
+    print(f"rate:   {res.rate}")
+    print(f"refs:   {res.outdir / 'refs'} ({', '.join(sorted(res.refs))})")
+    print(f"truth:  {res.truth_rate.name}, {res.truth_sources.name}, {res.truth_catalog.name}")
     return 0

@@ -135,6 +135,13 @@ class ExposureWcs:
             "target.ra": float(self.target[0]),
             "target.dec": float(self.target[1]),
         }
+        if ap.detector in ("NRS1", "NRS2"):
+            from .nirspec_refs import GWA_READING
+
+            out["instrument.grating"] = "MIRROR"
+            out["instrument.lamp_state"] = "NONE"
+            out["instrument.gwa_xtilt"] = GWA_READING[0]
+            out["instrument.gwa_ytilt"] = GWA_READING[1]
         return {k: float(v) if isinstance(v, np.floating) else v for k, v in out.items()}
 
 

@@ -26,6 +26,8 @@ from ..errors import ConfigError
 from .instruments import DetectorSpec
 
 __all__ = [
+    "sees_the_sky",
+    "NIRSPEC_IMAGING",
     "Aperture",
     "aperture_for",
     "poly_eval",
@@ -52,7 +54,26 @@ SIAF_APERTURES = {
     "GUIDER1": ("fgs", "FGS1_FULL"),
     "GUIDER2": ("fgs", "FGS2_FULL"),
     "MIRIMAGE": ("miri", "MIRIM_FULL"),
+    "NRS1": ("nirspec", "NRS1_FULL"),
+    "NRS2": ("nirspec", "NRS2_FULL"),
 }
+
+#: NIRSpec exposure types that image the sky through the MIRROR.
+NIRSPEC_IMAGING = frozenset(
+    ("NRS_IMAGE", "NRS_TACQ", "NRS_TASLIT", "NRS_TACONFIRM", "NRS_CONFIRM", "NRS_MSATA",
+     "NRS_WATA", "NRS_FOCUS", "NRS_MIMF", "NRS_VERIFY")
+)  # fmt: skip
+
+
+def sees_the_sky(det, exp_type: str | None) -> bool:
+    """True when the simulator renders the sky through the detector's geometry: the
+    imagers, and NIRSpec in its imaging and target-acquisition modes."""
+    if det.name not in SIAF_APERTURES:
+        return False
+    if det.instrument == "NIRSPEC":
+        return str(exp_type or "").upper() in NIRSPEC_IMAGING
+    return True
+
 
 # Stand-in geometry when pysiaf is not installed, rounded from PRDOPSSOC-075:
 # V2Ref, V3Ref (arcsec), V3IdlYAngle (deg), VIdlParity, X and Y plate scale (arcsec/pixel),
@@ -72,6 +93,8 @@ _FALLBACK = {
     "FGS1_FULL": (206.407, -697.765, -1.2412, -1, 0.068362, 0.069931, 1024.5, 1024.5, 4),
     "FGS2_FULL": (22.865, -699.28, 0.2915, -1, 0.067868, 0.069764, 1024.5, 1024.5, 4),
     "MIRIM_FULL": (-453.3483, -373.6679, 4.8354, -1, 0.110497, 0.111336, 693.5, 512.5, 4),
+    "NRS1_FULL": (293.3111, -503.3190, 139.2282, -1, 0.103253, 0.105388, 1024.5, 1024.5, 5),
+    "NRS2_FULL": (462.6774, -353.8963, 137.7959, -1, 0.103299, 0.105425, 1024.5, 1024.5, 5),
 }
 
 
@@ -241,6 +264,9 @@ def _from_pysiaf(detector: str, instrument: str, apname: str) -> Aperture:
     import pysiaf
 
     ap = _siaf(instrument)[apname]
+    source = f"pysiaf {pysiaf.__version__} ({pysiaf.JWST_PRD_VERSION})"
+    if instrument == "nirspec":
+        return _nirspec_from_pysiaf(detector, ap, source)
     c = ap.get_polynomial_coefficients()
     return Aperture(
         name=apname,
@@ -257,8 +283,39 @@ def _from_pysiaf(detector: str, instrument: str, apname: str) -> Aperture:
         sci2idl_y=tuple(float(v) for v in c["Sci2IdlY"]),
         idl2sci_x=tuple(float(v) for v in c["Idl2SciX"]),
         idl2sci_y=tuple(float(v) for v in c["Idl2SciY"]),
-        source=f"pysiaf {pysiaf.__version__} ({pysiaf.JWST_PRD_VERSION})",
+        source=source,
     )
+
+
+def _nirspec_from_pysiaf(detector: str, ap, source: str, degree: int = 5) -> Aperture:
+    """NIRSpec's SIAF maps its detectors to the sky through the MSA and OTE models rather
+    than one polynomial: degree-5 polynomials fitted to its science -> ideal mapping stand
+    for it (they follow it to ~0.3 mas)."""
+    nx, ny = int(ap.XSciSize), int(ap.YSciSize)
+    xr, yr = float(ap.XSciRef), float(ap.YSciRef)
+    gx, gy = np.meshgrid(np.linspace(1, nx, 41), np.linspace(1, ny, 41))
+    xi, eta = (np.asarray(v, dtype=float).ravel() for v in ap.sci_to_idl(gx.ravel(), gy.ravel()))
+    dx, dy = gx.ravel() - xr, gy.ravel() - yr
+    cx, cy = _lstsq_poly(dx, dy, xi, eta, degree)
+    ix, iy = _lstsq_poly(xi, eta, dx, dy, degree)
+    return Aperture(
+        name=ap.AperName, detector=detector, nx=nx, ny=ny, xsciref=xr, ysciref=yr,
+        v2ref=float(ap.V2Ref), v3ref=float(ap.V3Ref), v3yangle=float(ap.V3IdlYAngle),
+        vparity=int(ap.VIdlParity), sci2idl_x=tuple(cx), sci2idl_y=tuple(cy),
+        idl2sci_x=tuple(ix), idl2sci_y=tuple(iy), source=source + ", polynomial fit",
+    )  # fmt: skip
+
+
+def _lstsq_poly(x, y, fx, fy, degree):
+    """SIAF-ordered least-squares polynomials (x, y) -> fx and -> fy, fitted in scaled
+    variables for conditioning."""
+    s = max(np.abs(x).max(), np.abs(y).max())
+    terms = poly_terms(degree)
+    a = np.column_stack([(x / s) ** p * (y / s) ** q for p, q in terms])
+    scale = np.array([s ** -(p + q) for p, q in terms])
+    cx = np.linalg.lstsq(a, fx, rcond=None)[0] * scale
+    cy = np.linalg.lstsq(a, fy, rcond=None)[0] * scale
+    return [float(v) for v in cx], [float(v) for v in cy]
 
 
 def _analytic(detector: str, apname: str, nx: int, ny: int) -> Aperture:
@@ -308,10 +365,7 @@ def _fit_inverse(cx, cy, nx, ny, deg, xr, yr):
     gx, gy = np.meshgrid(np.linspace(-xr, nx - xr, 41), np.linspace(-yr, ny - yr, 41))
     xi = poly_eval(cx, gx, gy).ravel()
     eta = poly_eval(cy, gx, gy).ravel()
-    a = np.column_stack([xi**p * eta**q for p, q in poly_terms(deg)])
-    sx = np.linalg.lstsq(a, gx.ravel(), rcond=None)[0]
-    sy = np.linalg.lstsq(a, gy.ravel(), rcond=None)[0]
-    return sx, sy
+    return _lstsq_poly(xi, eta, gx.ravel(), gy.ravel(), deg)
 
 
 @functools.cache
@@ -327,9 +381,7 @@ def aperture_for(det: DetectorSpec, use_pysiaf: bool | None = None) -> Aperture:
     """
     entry = SIAF_APERTURES.get(det.name)
     if entry is None:
-        raise ConfigError(
-            f"no imaging geometry for detector {det.name} (NIRSpec imaging is not simulated)"
-        )
+        raise ConfigError(f"no imaging geometry for detector {det.name}")
     instrument, apname = entry
     if use_pysiaf is None:
         use_pysiaf = have_pysiaf()

@@ -21,7 +21,7 @@ from .. import datamodels as dm
 from ..dqflags import pixel as DQ
 from ..errors import ConfigError
 from .detector import make_detector_maps
-from .geometry import SIAF_APERTURES, aperture_for
+from .geometry import aperture_for, sees_the_sky
 from .headers import ExposureId, _mjd, exposure_meta, timing
 from .instruments import default_exp_type, detector_spec, frame_time, read_pattern, subarray_spec
 from .reffiles import RefWriter
@@ -128,11 +128,13 @@ def simulate_rate(
         raise ConfigError(f"unknown simulator option(s): {', '.join(sorted(unknown))}")
     sw = {**DEFAULT_SWITCHES, **switches}
     det = detector_spec(instrument, detector)
-    if det.name not in SIAF_APERTURES:
-        raise ConfigError(f"simulate_rate makes imaging products; {det.name} has none")
+    if exp_type is None:
+        exp_type = "NRS_IMAGE" if det.instrument == "NIRSPEC" else default_exp_type(det)
+    exp_type = exp_type.upper()
+    if not sees_the_sky(det, exp_type):
+        raise ConfigError(f"simulate_rate makes imaging products, not {det.name} {exp_type}")
     rp = read_pattern(det, readpatt)
     sub = subarray_spec(det, subarray)
-    exp_type = (exp_type or default_exp_type(det)).upper()
     key = "NIRCAM_LONG" if det.channel == "LONG" else det.instrument
     filt = filter or _FILTERS[key][0]
     pup = pupil or _FILTERS[key][1]
@@ -197,6 +199,7 @@ def simulate_rate(
     meta_model = dm.ImageModel()
     meta_model.update(model)
     tp = truth_prefix
+    (outdir / f"{tp}x").parent.mkdir(parents=True, exist_ok=True)
     t_rate = write_truth_rate(outdir / f"{tp}truth_rate.fits", truth_rate, meta_model, maps.dq)
     t_masks = write_masks(outdir / f"{tp}truth_masks.fits", maps.dq, maps.qe, maps.dark)
     t_src = write_truth_sources(

@@ -24,7 +24,14 @@ from .wcsrefs import FILTERS, filter_key, write_distortion, write_filteroffset
 __all__ = ["Photometry", "photometry_for", "pixel_area_map", "mean_pixel_area", "Stage2Refs"]
 
 #: (MJy/sr) / (DN/s) of the default filter of each imager, representative of flight values.
-_PHOTMJSR = {"NIRCAM_SHORT": 0.26, "NIRCAM_LONG": 0.46, "NIRISS": 0.32, "FGS": 1.6, "MIRI": 0.42}
+_PHOTMJSR = {
+    "NIRCAM_SHORT": 0.26,
+    "NIRCAM_LONG": 0.46,
+    "NIRISS": 0.32,
+    "FGS": 1.6,
+    "MIRI": 0.42,
+    "NIRSPEC": 0.9,
+}
 
 _ARCSEC2_SR = (np.pi / (180.0 * 3600.0)) ** 2
 
@@ -69,7 +76,7 @@ def _filter_photmjsr(det, filt, pupil) -> float:
     key = filter_key(det)
     base = _PHOTMJSR[key]
     first = FILTERS[key][0]
-    if (filt, pupil if key != "MIRI" else None) == first or key == "FGS":
+    if (filt, pupil if key not in ("MIRI", "NIRSPEC") else None) == first or key == "FGS":
         return base
     h = zlib.crc32(f"{key}:{filt}:{pupil}".encode())
     return float(np.round(base * (0.75 + 0.5 * (h % 1000) / 1000.0), 5))
@@ -193,6 +200,17 @@ class Stage2Refs:
             w.paths["filteroffset"] = p
 
     def write_all(self, qe_sub: np.ndarray, dq_sub: np.ndarray, area_sub: np.ndarray) -> None:
+        """Every stage-2 imaging reference of the detector.  NIRSpec gets its optical model
+        (DISPERSER, FPA, CAMERA, COLLIMATOR, FORE, OTE, WAVELENGTHRANGE) and no FLAT,
+        PHOTOM or AREA: its flat fields (FFLAT/SFLAT/DFLAT) and photometry are not
+        simulated."""
+        w = self.w
+        if w.det.instrument == "NIRSPEC":
+            from .nirspec_refs import nirspec_optics, write_nirspec_refs
+
+            optics = nirspec_optics(w.det, self.ap)
+            w.paths.update(write_nirspec_refs(w.refdir, w.det, optics, w.filt or "CLEAR"))
+            return
         norm = self.flat(qe_sub, area_sub, dq_sub)
         self.photom(norm)
         self.area()

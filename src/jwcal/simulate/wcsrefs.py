@@ -78,6 +78,7 @@ FILTERS = {
         ("F2550W", None),
     ],
     "FGS": [(None, None)],
+    "NIRSPEC": [("CLEAR", None), ("F110W", None), ("F140X", None)],
 }
 
 
@@ -128,6 +129,8 @@ def filter_offsets(det) -> list[dict]:
     (which are measured relative to a reference filter, whose offsets are zero).
     """
     rows = []
+    if det.instrument in ("FGS", "NIRSPEC"):
+        return rows  # no FILTEROFFSET reference
     for i, (filt, pupil) in enumerate(FILTERS[filter_key(det)]):
         if filt is None:
             continue

@@ -8,7 +8,9 @@ from ...references import NOT_APPLICABLE
 from ...stpipe import Param, Step
 from .footprint import s_region
 from .imaging import build_imaging_pipeline, imaging_mode
+from .nirspec import NIRSPEC_REFTYPES, build_nirspec_pipeline
 from .sip import fit_sip
+from .transforms import array_bbox
 
 __all__ = ["AssignWcsStep"]
 
@@ -21,7 +23,8 @@ _SIP_STALE = (
 
 
 class AssignWcsStep(Step):
-    """Attach the WCS of an imaging exposure (NIRCam, NIRISS, MIRI imager, FGS).
+    """Attach the WCS of an imaging exposure (NIRCam, NIRISS, MIRI imager, FGS, NIRSpec
+    imaging and target acquisition).
 
     The gwcs (detector -> v2v3 -> v2v3vacorr -> world) goes to ``meta.wcs`` and is saved in
     the product's ASDF extension; S_REGION is the footprint of its bounding box; with
@@ -43,7 +46,8 @@ class AssignWcsStep(Step):
         "slit_y_high": Param(float, 0.55, "upper slit edge (NIRSpec only; unused)"),
         "nrs_ifu_slice_wcs": Param(bool, False, "NIRSpec IFU slice WCS (unused)"),
     }
-    # jwst's sixteen: all can be overridden (N/A) as with jwst; imaging reads the first two
+    # jwst's sixteen, all of which can be overridden (N/A) as with jwst; the imagers read
+    # DISTORTION and FILTEROFFSET, NIRSpec images its optical model (NIRSPEC_REFTYPES)
     reference_file_types = (
         "distortion",
         "filteroffset",
@@ -72,30 +76,41 @@ class AssignWcsStep(Step):
             )
             self.record_step_status(model, "SKIPPED")
             return model
-        if imaging_mode(model.meta) == "skip":
+        mode = imaging_mode(model.meta)
+        if mode == "skip":
             self.log.critical(
                 "WCS for EXP_TYPE of %s is not implemented.", model.meta.exposure.type
             )
             self.record_step_status(model, "SKIPPED")
             return model
 
-        distortion = self.get_reference_file(model, "distortion")
-        if isinstance(distortion, str) and distortion == NOT_APPLICABLE:
-            raise ReferenceFileError(
-                f"assign_wcs needs a DISTORTION reference for {model.meta.instrument.name} "
-                f"{model.meta.exposure.type}; it is N/A"
-            )
-        filteroffset = None
-        if str(model.meta.instrument.name).upper() != "FGS":
-            filteroffset = self._optional_reference(model, "filteroffset")
-
         from gwcs import WCS
+        from gwcs.coordinate_frames import CelestialFrame
 
-        wcs = WCS(build_imaging_pipeline(model, distortion, filteroffset))
+        if mode == "nirspec":
+            refs = {rt: self._required_reference(model, rt) for rt in NIRSPEC_REFTYPES}
+            wcs = WCS(build_nirspec_pipeline(model, refs))
+        else:
+            distortion = self._required_reference(model, "distortion")
+            filteroffset = None
+            if str(model.meta.instrument.name).upper() != "FGS":
+                filteroffset = self._optional_reference(model, "filteroffset")
+            wcs = WCS(build_imaging_pipeline(model, distortion, filteroffset))
+        if wcs.bounding_box is None:
+            # NIRSpec's pipeline has none: the array's, as jwst sets while finding S_REGION
+            wcs.bounding_box = array_bbox(model.shape)
         model.meta.wcs = wcs
         self.record_step_status(model, "COMPLETE")
 
         bbox = wcs.bounding_box.bounding_box(order="F")
+        if not isinstance(wcs.output_frame, CelestialFrame):
+            # an OPAQUE NIRSpec exposure ends at the MSA: no sky footprint, no FITS WCS
+            model.meta.wcsinfo.s_region = None
+            self.log.warning(
+                "The WCS ends in the %s frame: no S_REGION or SIP approximation",
+                wcs.output_frame.name,
+            )
+            return model
         region = s_region(wcs.forward_transform, bbox)
         if region is not None:
             model.meta.wcsinfo.s_region = region
@@ -103,6 +118,15 @@ class AssignWcsStep(Step):
         if self.sip_approx:
             self._add_sip(model, wcs, bbox)
         return model
+
+    def _required_reference(self, model, reftype: str):
+        ref = self.get_reference_file(model, reftype)
+        if isinstance(ref, str) and ref == NOT_APPLICABLE:
+            raise ReferenceFileError(
+                f"assign_wcs needs a {reftype.upper()} reference for "
+                f"{model.meta.instrument.name} {model.meta.exposure.type}; it is N/A"
+            )
+        return ref
 
     def _optional_reference(self, model, reftype: str):
         """The reference of ``reftype``, or None when there is none (N/A or not found)."""

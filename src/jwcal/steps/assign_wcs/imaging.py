@@ -47,11 +47,16 @@ SKIPPED_MODES = frozenset(
 
 
 def imaging_mode(meta) -> str:
-    """``"imaging"``, ``"skip"`` (no WCS for this exposure type), or raise InputError."""
+    """``"imaging"`` (a DISTORTION-based WCS), ``"nirspec"`` (NIRSpec's optical model),
+    ``"skip"`` (no WCS for this exposure type), or raise InputError."""
+    from .nirspec import NIRSPEC_IMAGING
+
     inst = str(meta.get("instrument.name") or "").upper()
     exp = str(meta.get("exposure.type") or "").upper()
     if exp in IMAGING_MODES.get(inst, ()):
         return "imaging"
+    if inst == "NIRSPEC" and exp in NIRSPEC_IMAGING:
+        return "nirspec"
     if exp in SKIPPED_MODES:
         return "skip"
     if not inst or not exp:

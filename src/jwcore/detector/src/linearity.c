@@ -37,15 +37,21 @@ int jw_linearize_groups(float *data, const uint8_t *gdq, const float *coeffs, si
     if (!data || !coeffs || ncoeffs < 2) return JW_ERR_ARG;
     const int nt = n_threads > 0 ? n_threads : 1;
     (void)nt;
-    for (size_t g = 0; g < ngroups; g++) {
-        float *plane = data + g * npix;
-        const uint8_t *dq = gdq ? gdq + g * npix : NULL;
+    /* Blocks of pixels, all groups of a block at once: the coefficients of a block are
+     * read from memory once rather than once per group. */
+    const size_t block = 4096, nblocks = (npix + block - 1) / block;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-        for (size_t i = 0; i < npix; i++) {
-            if (dq && (dq[i] & sat_flag)) continue;
-            plane[i] = horner_f(plane[i], coeffs + i, ncoeffs, npix);
+    for (size_t b = 0; b < nblocks; b++) {
+        const size_t i0 = b * block, i1 = i0 + block < npix ? i0 + block : npix;
+        for (size_t g = 0; g < ngroups; g++) {
+            float *plane = data + g * npix;
+            const uint8_t *dq = gdq ? gdq + g * npix : NULL;
+            for (size_t i = i0; i < i1; i++) {
+                if (dq && (dq[i] & sat_flag)) continue;
+                plane[i] = horner_f(plane[i], coeffs + i, ncoeffs, npix);
+            }
         }
     }
     return JW_OK;

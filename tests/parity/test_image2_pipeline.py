@@ -30,6 +30,7 @@ from image2_helpers import (  # noqa: E402
 
 from jwcal.pipelines import Image2Pipeline  # noqa: E402
 from jwcal.simulate import simulate_rate  # noqa: E402
+from jwcal.steps.resample.sky import polygon_solid_angle, sregion_polygons  # noqa: E402
 from jwcal.testing.oracle import run_jwst  # noqa: E402
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
@@ -117,3 +118,13 @@ def test_i2d_wcs_and_keywords(runs):
     for key in ("NDRIZ", "PIXFRAC", "PXSCLRT", "RESWHT", "EFFEXPTM", "DURATION", "TMEASURE",
                 "S_RESAMP"):  # fmt: skip
         assert hb[key] == ha[key], key
+    # S_REGION: the footprint clipped to the grid; the same polygon (jwst may start it at
+    # another vertex): the same area, and each of jwst's vertices one of ours (to 1 mas)
+    pa = sregion_polygons(sa["S_REGION"])
+    pb = sregion_polygons(sb["S_REGION"])
+    assert len(pa) == len(pb) == 1
+    area = [polygon_solid_angle(p[:, 0], p[:, 1], p.mean(axis=0)) for p in (pa[0], pb[0])]
+    assert area[1] == pytest.approx(area[0], rel=1e-6)
+    for ra, dec in pa[0]:
+        d = np.hypot((pb[0][:, 0] - ra) * np.cos(np.deg2rad(dec)), pb[0][:, 1] - dec)
+        assert d.min() < 1 / 3.6e6

@@ -140,3 +140,47 @@ def test_tso_calints(tso, ext):
         np.testing.assert_allclose(b, a, rtol=1e-5, equal_nan=True)
     assert sb["PHOTMJSR"] == pytest.approx(sa["PHOTMJSR"]) if ext == "SCI" else True
     assert not list((root / "tso_jwcal").glob("*_i2d.fits"))
+
+
+@pytest.fixture(scope="module")
+def cube_backgrounds(sim):
+    """A _rateints exposure and two background cubes (12 integrations, one with a cosmic
+    ray that the clipping over integrations removes), through jwst's BackgroundStep."""
+    from image2_helpers import run_jwst_many
+
+    root, s = sim
+    rate = dm.open(s.rate)
+    rng = np.random.default_rng(17)
+    paths = []
+    for i, (n, level) in enumerate([(4, None), (12, 2.0), (12, 2.3)]):
+        base = rate.data if level is None else np.full(rate.shape, level, np.float32)
+        cube = dm.CubeModel((base + rng.normal(0, 0.3, (n,) + rate.shape)).astype("f4"))
+        cube.err = np.full(cube.shape, 0.3, np.float32)
+        cube.dq = np.zeros(cube.shape, np.uint32)
+        cube.update(rate)
+        cube.meta.exposure.nints = n
+        if level is not None:
+            cube.data[3, 50, 60] += 400.0
+            cube.dq[5, 10, 10] = 4
+        path = root / f"cube{i}_rateints.fits"
+        cube.save(path)
+        paths.append(str(path))
+    out = root / "cubebkg_jwst"
+    run_jwst_many("jwst.background.BackgroundStep",
+                  [{"input": paths[0], "output_dir": str(out), "params": {"bkg_list": paths[1:]}}],
+                  root / "crds")  # fmt: skip
+    from jwcal.steps.bkg_subtract import BackgroundStep
+
+    mine = BackgroundStep.call(paths[0], bkg_list=paths[1:])
+    (found,) = list(out.glob("*.fits"))
+    return found, mine
+
+
+def test_background_of_cubes(cube_backgrounds):
+    path, mine = cube_backgrounds
+    a, h, _ = read(path, "SCI")
+    assert a.shape == mine.data.shape
+    assert_close_to_level(a, mine.data, 1e-5, "SCI")
+    dq, *_ = read(path, "DQ")
+    np.testing.assert_array_equal(dq, mine.dq)
+    assert h["S_BKDSUB"] == "COMPLETE"

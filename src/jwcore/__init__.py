@@ -4,6 +4,7 @@ Each algorithm family lives in a subpackage that works on NumPy arrays and plain
 (no data models, no astropy), so that other packages can call it directly:
 
 - :mod:`jwcore.detector`: per-pixel detector corrections (saturation flagging, ...)
+- :mod:`jwcore.ramp`: ramp fitting (OLS with optimal weighting, LIKELY)
 - :mod:`jwcore.dqflags`: the JWST data-quality flag values
 - :mod:`jwcore.resample`: drizzle, blot and fast pixel maps
 

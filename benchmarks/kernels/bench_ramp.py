@@ -1,0 +1,158 @@
+"""Ramp-fitting kernels against stcal 1.20.0 (OLS_C and LIKELY), side by side in one run.
+
+Builds simulated NIRCam-like ramps (2048x2048 by default; sky, stars that saturate, cosmic
+rays flagged for OLS, left for LIKELY to find), then times each implementation in its own
+fresh process (so that each peak RSS is its own): jwcore with 1 and 2 threads, and stcal
+(single process).  Reports the median of the wall times, the ratio to stcal and the peak
+RSS of each process (the input arrays it loads are included; their size is printed).
+
+    python benchmarks/kernels/bench_ramp.py                      # both cases, both algorithms
+    python benchmarks/kernels/bench_ramp.py --size 1024 --algorithms ols --repeat 3
+    python benchmarks/kernels/bench_ramp.py --likely-rows 256    # stcal LIKELY on 256 rows, scaled
+
+stcal's LIKELY takes minutes on a full frame; ``--likely-rows N`` times it on the first N
+rows and scales the time by ny / N (jwcore is always timed on the whole frame); the
+report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import numpy as np
+
+CASES = {"10x1": (1, 10), "5x3": (3, 5)}  # name: (nints, ngroups)
+FRAME_TIME = 10.73677  # NIRCam full frame
+NFRAMES = 2  # BRIGHT2
+GROUP_TIME = FRAME_TIME * NFRAMES
+
+
+def simulate(nints, ngroups, size, seed=0):
+    rng = np.random.default_rng(seed)
+    ny = nx = size
+    rate = rng.gamma(2.0, 0.5, (ny, nx))  # sky, DN/s
+    stars = rng.random((ny, nx)) < 2e-3
+    rate[stars] += rng.pareto(1.5, stars.sum()) * 50.0
+    gain = rng.normal(2.0, 0.05, (ny, nx)).astype(np.float32)
+    rn = rng.normal(12.0, 1.0, (ny, nx)).astype(np.float32)
+    data = np.empty((nints, ngroups, ny, nx), np.float32)
+    gdq = np.zeros(data.shape, np.uint8)
+    for i in range(nints):
+        acc = np.full((ny, nx), 12000.0)
+        for g in range(ngroups):
+            acc += rng.poisson(rate * gain * GROUP_TIME) / gain
+            data[i, g] = acc + rng.normal(0.0, 1.0, (ny, nx)) * rn / np.sqrt(2 * NFRAMES)
+    cr = rng.random(data.shape) < 3e-4
+    cr[:, 0] = False
+    data += np.cumsum(cr * rng.uniform(50.0, 5000.0, data.shape), axis=1).astype(np.float32)
+    gdq[cr] |= 4
+    gdq[np.maximum.accumulate(data > 60000.0, axis=1)] |= 2
+    return data, gdq, np.zeros((ny, nx), np.uint32), rn, gain
+
+
+WORKER = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    import numpy as np
+    d = sys.argv[1]; impl, algo, repeat, rows = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    data = np.load(d + "/data.npy"); gdq = np.load(d + "/gdq.npy"); pdq = np.load(d + "/pdq.npy")
+    rn = np.load(d + "/rn.npy"); gain = np.load(d + "/gain.npy")
+    if rows:
+        data, gdq = data[:, :, :rows].copy(), gdq[:, :, :rows].copy()
+        pdq, rn, gain = pdq[:rows].copy(), rn[:rows].copy(), gain[:rows].copy()
+    if algo == "likely":
+        gdq &= ~np.uint8(4)
+    ft, nf = float(sys.argv[6]), int(sys.argv[7])
+    gt = ft * nf
+    if impl == "stcal":
+        import logging
+        logging.disable(logging.INFO)
+        from stcal.ramp_fitting import ramp_fit
+        from stcal.ramp_fitting.ramp_fit_class import RampData
+        from stdatamodels.jwst.datamodels import dqflags
+        def run():
+            rd = RampData()
+            rd.set_arrays(data, gdq.copy(), pdq, np.zeros(pdq.shape, np.float32))
+            rd.set_meta(name="NIRCAM", frame_time=ft, group_time=gt, groupgap=0, nframes=nf, drop_frames1=0)
+            rd.algorithm = "OLS_C" if algo == "ols" else "LIKELY"
+            rd.set_dqflags(dqflags.pixel)
+            rd.start_row, rd.num_rows = 0, data.shape[2]
+            rd.suppress_one_group_ramps = True
+            ramp_fit.ramp_fit_data(rd, False, rn.copy(), gain, rd.algorithm, "optimal", "none")
+    else:
+        from jwcore.ramp import fit_ramps_likely, fit_ramps_ols
+        nt = int(impl)
+        def run():
+            if algo == "ols":
+                fit_ramps_ols(data, gdq, pdq, rn, gain, frame_time=ft, group_time=gt, nframes=nf,
+                              suppress_one_group=True, n_threads=nt)
+            else:
+                fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf, n_threads=nt)
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter(); run(); times.append(time.perf_counter() - t)
+    # VmHWM is this process's own peak (ru_maxrss would carry the parent's across exec)
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
+    rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"times": times, "rss_mb": rss}))
+    """
+)
+
+
+def run_worker(tmp, impl, algo, repeat, rows):
+    # idle OpenBLAS threads spin and steal the cores from whichever implementation runs
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, tmp, impl, algo, str(repeat), str(rows), str(FRAME_TIME),
+         str(NFRAMES)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--size", type=int, default=2048)
+    ap.add_argument("--cases", default="10x1,5x3")
+    ap.add_argument("--algorithms", default="ols,likely")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--likely-rows", type=int, default=256, help="rows for stcal LIKELY (0: all)")
+    args = ap.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
+    rows_out = []
+    for case in args.cases.split(","):
+        nints, ngroups = CASES[case]
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            arrays = simulate(nints, ngroups, args.size)
+            for name, a in zip(("data", "gdq", "pdq", "rn", "gain"), arrays, strict=True):
+                np.save(f"{tmp}/{name}.npy", a)
+            mb = sum(a.nbytes for a in arrays) / 2**20
+            print(f"\n{args.size}x{args.size}, {ngroups} groups x {nints} ints "
+                  f"(inputs {mb:.0f} MB, simulated in {time.perf_counter() - t0:.0f} s)")  # fmt: skip
+            for algo in args.algorithms.split(","):
+                rows = args.likely_rows if algo == "likely" and args.likely_rows < args.size else 0
+                ref = run_worker(tmp, "stcal", algo, args.repeat if not rows else 1, rows)
+                ref_t = statistics.median(ref["times"]) * (args.size / rows if rows else 1)
+                note = f" (timed on {rows} rows, scaled)" if rows else ""
+                print(f"  {algo:6s} stcal      {ref_t:8.3f} s  rss {ref['rss_mb']:6.0f} MB{note}")
+                for nt in ("1", "2"):
+                    r = run_worker(tmp, nt, algo, args.repeat, 0)
+                    t = statistics.median(r["times"])
+                    print(f"  {algo:6s} jwcore {nt}t  {t:8.3f} s  rss {r['rss_mb']:6.0f} MB  "
+                          f"x{ref_t / t:6.1f} faster")  # fmt: skip
+                    rows_out.append((case, algo, nt, t, ref_t, r["rss_mb"], ref["rss_mb"]))
+    print(f"\nload average at the end: {os.getloadavg()}")
+    return rows_out
+
+
+if __name__ == "__main__":
+    main()

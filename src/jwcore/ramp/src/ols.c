@@ -1,0 +1,536 @@
+/* OLS ramp fitting over whole images: see ols.h.  The per-pixel algorithm is in
+ * ols_pixel.c; here rows are shared between OpenMP threads, each thread keeping a
+ * scratch of a few ramps.  Every pixel is computed independently and in a fixed order,
+ * so the results do not depend on the number of threads.
+ */
+#include "ols.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "median_network.h"
+#include "ols_pixel.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct {
+    double *d, *tmp, *crmag, *seg_vals;
+    uint8_t *g, *gorig, *gtmp;
+    ols_seg *segs;
+    ols_seg_out so;
+    void *block;
+} ols_scratch;
+
+static int scratch_alloc(ols_scratch *s, int ng) {
+    const size_t n = (size_t)ng;
+    s->block = malloc(n * (10 * sizeof(double) + 3 + sizeof(ols_seg)) + 64);
+    if (!s->block) return 1;
+    double *base = (double *)s->block;
+    s->d = base;
+    s->tmp = base + n;
+    s->crmag = base + 2 * n;
+    s->seg_vals = base + 3 * n;
+    s->so.slope = s->seg_vals;
+    s->so.sigslope = s->seg_vals + n;
+    s->so.var_p = s->seg_vals + 2 * n;
+    s->so.var_r = s->seg_vals + 3 * n;
+    s->so.yint = s->seg_vals + 4 * n;
+    s->so.sigyint = s->seg_vals + 5 * n;
+    s->so.weight = s->seg_vals + 6 * n;
+    s->segs = (ols_seg *)(base + 10 * n);
+    s->g = (uint8_t *)(s->segs + n);
+    s->gorig = s->g + n;
+    s->gtmp = s->gorig + n;
+    return 0;
+}
+
+/* stcal reads the times as single-precision floats; the volatile keeps the rounding. */
+static double as_single(double x) {
+    volatile float f = (float)x;
+    return (double)f;
+}
+
+static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
+    if (!p || p->ngroups == 0 || p->ngroups > 60000 || p->nframes < 1) return JW_RAMP_ERR_ARG;
+    memset(c, 0, sizeof(*c));
+    c->ng = (int)p->ngroups;
+    c->gt = as_single(p->group_time);
+    c->ft = as_single(p->frame_time);
+    c->one_group_time = ((double)(float)p->nframes + 1.0) * c->ft / 2.0;
+    c->ped_tmp = ((double)(p->nframes + 1) / 2.0 + (double)p->dropframes) /
+                 (double)(p->nframes + p->groupgap);
+    c->suppress = p->suppress_one_group && p->ngroups > 1;
+    c->dnu = (uint8_t)p->flags.dnu;
+    c->sat = (uint8_t)p->flags.sat;
+    c->jump = (uint8_t)p->flags.jump;
+    c->pers = (uint8_t)p->flags.pers;
+    c->cl = (uint8_t)p->flags.chargeloss;
+    c->pdnu = p->flags.dnu;
+    c->psat = p->flags.sat;
+    c->pjump = p->flags.jump;
+    c->ppers = p->flags.pers;
+    c->pngval = p->flags.no_gain;
+    float *tab = ols_weight_table(off);
+    const int m = c->ng > 1 ? c->ng - 1 : 1;
+    const size_t cap = median_network_capacity(m);
+    uint16_t *lo = (uint16_t *)malloc(cap * sizeof(uint16_t));
+    uint16_t *hi = (uint16_t *)malloc(cap * sizeof(uint16_t));
+    c->net_n = (lo && hi) ? median_network(m, lo, hi) : -1;
+    if (!tab || c->net_n < 0) {
+        free(tab);
+        free(lo);
+        free(hi);
+        return JW_RAMP_ERR_ALLOC;
+    }
+    c->wtab = tab;
+    c->wtab_off = off;
+    c->net_lo = lo;
+    c->net_hi = hi;
+    return JW_RAMP_OK;
+}
+
+static void free_ctx(ols_ctx *c) {
+    free((void *)c->wtab);
+    free((void *)c->net_lo);
+    free((void *)c->net_hi);
+}
+
+
+/* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
+#define OLS_CHUNK 64
+typedef struct {
+    double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work, *comb;
+    float *W, *rnf;
+    uint32_t *pdq;
+    uint8_t *clean;
+    void *block;
+} ols_chunk;
+
+static int chunk_alloc(ols_chunk *k, int ng) {
+    const size_t P = OLS_CHUNK, n = (size_t)ng;
+    k->block = malloc(P * (23 + n) * sizeof(double) + P * (n + 1) * sizeof(float) +
+                      P * (sizeof(uint32_t) + 1) + n + 64);
+    if (!k->block) return 1;
+    double *b = (double *)k->block;
+    k->rn = b;
+    k->gain = b + P;
+    k->dark = b + 2 * P;
+    k->med = b + 3 * P;
+    k->slope = b + 4 * P;
+    k->vp = b + 5 * P;
+    k->vr = b + 6 * P;
+    k->ve = b + 7 * P;
+    k->work = b + 8 * P; /* 7 * P */
+    k->w = b + 15 * P;   /* n * P */
+    k->comb = k->w + n * P; /* 8 * P */
+    k->W = (float *)(k->comb + 8 * P);
+    k->rnf = k->W + n * P;
+    k->pdq = (uint32_t *)(k->rnf + P);
+    k->clean = (uint8_t *)(k->pdq + P);
+    return 0;
+}
+
+/* Ramps are read a row at a time: each group's row is copied into a per-thread block
+ * (contiguous reads), and the pixels of the row are then fitted from that block. */
+typedef struct {
+    float *d;
+    uint8_t *g;
+    double *m;     /* [nx] median sums */
+    ols_state *st; /* [nx] */
+    size_t nb;     /* integrations the block holds */
+} ols_rowbuf;
+
+static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p) {
+    const size_t per_int = p->ngroups * p->nx;
+    /* keep every integration of the row when that stays small, else reload per pass */
+    b->nb = per_int * p->nints * 5 <= ((size_t)8 << 20) ? p->nints : 1;
+    b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
+    b->g = (uint8_t *)malloc(b->nb * per_int + 1);
+    b->m = (double *)malloc(p->nx * sizeof(double) + 1);
+    b->st = (ols_state *)malloc(p->nx * sizeof(ols_state) + 1);
+    return !(b->d && b->g && b->m && b->st);
+}
+
+static void rowbuf_free(ols_rowbuf *b) {
+    free(b->d);
+    free(b->g);
+    free(b->m);
+    free(b->st);
+}
+
+/* Copy integration i of row y into slot `slot`; returns the slot's offset. */
+static size_t load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbuf *b, size_t i,
+                       size_t y, size_t slot) {
+    const size_t ng = p->ngroups, nx = p->nx, off = slot * ng * nx;
+    for (size_t g = 0; g < ng; g++) {
+        const size_t src = ((i * ng + g) * p->ny + y) * nx;
+        memcpy(b->d + off + g * nx, in->data + src, nx * sizeof(float));
+        memcpy(b->g + off + g * nx, in->gdq + src, nx);
+    }
+    return off;
+}
+
+/* Per-pixel constants of P pixels of a row: read noise per frame in electrons as stcal
+ * derives it (rn * gain / sqrt(2 nframes), rounded to float through the float array),
+ * gain, dark current, and the pixel DQ with DO_NOT_USE + NO_GAIN_VALUE for bad gains. */
+static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
+                         size_t pix0, int P, ols_chunk *ch) {
+    const double root = sqrt(2.0 * (double)p->nframes);
+    const float *restrict gn = in->gain + pix0, *restrict rd = in->readnoise + pix0;
+    float *restrict rnf = ch->rnf;
+    double *restrict gd = ch->gain, *restrict rn = ch->rn, *restrict dk = ch->dark;
+    for (int x = 0; x < P; x++) {
+        gd[x] = (double)gn[x];
+        rnf[x] = (float)((double)rd[x] * ((double)gn[x] / root));
+    }
+    for (int x = 0; x < P; x++) rn[x] = (double)rnf[x];
+    if (in->dark)
+        for (int x = 0; x < P; x++) dk[x] = (double)in->dark[pix0 + x];
+    else
+        for (int x = 0; x < P; x++) dk[x] = 0.0;
+    for (int x = 0; x < P; x++) {
+        const float g = gn[x];
+        uint32_t q = in->pixeldq[pix0 + x];
+        if (g <= 0.0f || isnan(g)) q |= c->pdnu | c->pngval;
+        ch->pdq[x] = q;
+    }
+}
+
+static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in, size_t i,
+                                 size_t y, size_t x) {
+    return in->zeroframe ? in->zeroframe + (i * p->ny + y) * p->nx + x : NULL;
+}
+
+/* Add the median rates of every integration of row y to b->m. */
+static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
+                            ols_rowbuf *b, ols_scratch *s, ols_chunk *ch, size_t y) {
+    ols_ramp r = {.d = s->d, .g = s->g};
+    const size_t nx = p->nx;
+    for (size_t i = 0; i < p->nints; i++) {
+        const size_t off = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
+        for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
+            const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
+            const float *bd = b->d + off + x0;
+            for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
+            ols_clean_mask(c, bd, b->g + off + x0, nx, P, ch->gain, ch->clean);
+            ols_clean_medians(c, bd, nx, P, ch->med, ch->w);
+            for (int x = 0; x < P; x++) {
+                double m;
+                if (ch->clean[x]) {
+                    m = ch->med[x];
+                } else {
+                    ols_prepare(c, bd + x, b->g + off + x0 + x, nx, zf_at(p, in, i, y, x0 + x),
+                                &r, NULL);
+                    m = ols_median_rate(c, &r, s->tmp);
+                }
+                if (p->ngroups > 1 && isnan(m)) m = 0.0;
+                b->m[x0 + x] += m;
+            }
+        }
+    }
+}
+
+int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *median_sum,
+                      int n_threads) {
+    ols_ctx c;
+    size_t off[OLS_WTAB_LMAX + 1];
+    int st = make_ctx(p, &c, off);
+    if (st) return st;
+    int errors = 0;
+    (void)n_threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
+#endif
+    {
+        ols_scratch s;
+        ols_rowbuf b;
+        ols_chunk ch;
+        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        if (bad) {
+            errors++;
+        } else {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 4)
+#endif
+            for (size_t y = 0; y < p->ny; y++) {
+                memcpy(b.m, median_sum + y * p->nx, p->nx * sizeof(double));
+                row_median_sums(&c, p, in, &b, &s, &ch, y);
+                memcpy(median_sum + y * p->nx, b.m, p->nx * sizeof(double));
+            }
+        }
+        free(s.block);
+        free(ch.block);
+        rowbuf_free(&b);
+    }
+    free_ctx(&c);
+    return errors ? JW_RAMP_ERR_ALLOC : JW_RAMP_OK;
+}
+
+void jw_ols_accum_init(jw_ols_accum *acc, size_t npix) {
+    memset(acc->inv_vp, 0, npix * sizeof(double));
+    memset(acc->inv_vr, 0, npix * sizeof(double));
+    memset(acc->slope_num, 0, npix * sizeof(double));
+    memset(acc->inv_vr_cl, 0, npix * sizeof(double));
+    memset(acc->state, OLS_STATE_INIT, npix);
+}
+
+static inline void write_products(jw_ramp_products *o, size_t k, double slope, double vp,
+                                  double vr, double err, uint32_t dq) {
+    o->slope[k] = (float)slope;
+    o->var_poisson[k] = (float)vp;
+    o->var_rnoise[k] = (float)vr;
+    o->err[k] = (float)err;
+    o->dq[k] = dq;
+}
+
+static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
+                   const double *median_sum, double median_nints, jw_ramp_products *ints,
+                   jw_ols_accum *acc, jw_ramp_products *rate, jw_ols_opt *opt, ols_rowbuf *b,
+                   ols_scratch *s, ols_chunk *ch, size_t y) {
+    const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups, nints = p->nints;
+    const size_t row0 = y * nx;
+    const int keep = b->nb == nints;
+    ols_ramp r = {.d = s->d, .g = s->g};
+    int overflow = 0;
+    /* one integration: its median comes from the same pass as its fit */
+    const int one_pass = !median_sum && nints == 1;
+    if (median_sum) {
+        for (size_t x = 0; x < nx; x++) b->m[x] = median_sum[row0 + x] / median_nints;
+    } else if (!one_pass) {
+        memset(b->m, 0, nx * sizeof(double));
+        row_median_sums(c, p, in, b, s, ch, y);
+        for (size_t x = 0; x < nx; x++) b->m[x] = b->m[x] / (double)nints;
+    }
+    for (size_t x = 0; x < nx; x++) {
+        ols_state *sp = &b->st[x];
+        if (acc) {
+            const size_t pix = row0 + x;
+            sp->inv_vp = acc->inv_vp[pix];
+            sp->inv_vr = acc->inv_vr[pix];
+            sp->slope_num = acc->slope_num[pix];
+            sp->inv_vr_cl = acc->inv_vr_cl[pix];
+            sp->state = acc->state[pix];
+        } else {
+            *sp = (ols_state){0.0, 0.0, 0.0, 0.0, OLS_STATE_INIT};
+        }
+    }
+    for (size_t i = 0; i < nints; i++) {
+        const size_t off = (keep && !median_sum && !one_pass)
+                               ? i * ng * nx
+                               : load_row(p, in, b, i, y, keep ? i : 0);
+        for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
+            const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
+            const float *bd0 = b->d + off + x0;
+            chunk_consts(c, p, in, row0 + x0, P, ch);
+            /* Unflagged ramps (no optional products asked for) go through the vectorised
+             * path; the others one at a time. */
+            if (opt)
+                memset(ch->clean, 0, (size_t)P);
+            else
+                ols_clean_mask(c, bd0, b->g + off + x0, nx, P, ch->gain, ch->clean);
+            if (one_pass) {
+                ols_clean_medians(c, bd0, nx, P, ch->med, ch->w);
+                for (int x = 0; x < P; x++) {
+                    double m = ch->clean[x] ? ch->med[x] : 0.0;
+                    if (ng > 1 && isnan(m)) m = 0.0;
+                    b->m[x0 + x] = m / (double)nints;
+                }
+            }
+            double *cb_sl = ch->comb, *cb_vp = ch->comb + P, *cb_vr = ch->comb + 2 * P;
+            double *cb_err = ch->comb + 3 * P, *cb_ip = ch->comb + 4 * P, *cb_ir = ch->comb + 5 * P;
+            double *cb_sn = ch->comb + 6 * P, *cb_cl = ch->comb + 7 * P;
+            if (!opt) {
+                ols_clean_fit(c, bd0, nx, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->slope,
+                              ch->vp, ch->vr, ch->ve, ch->W, ch->work);
+                ols_clean_combine(c, P, ch->pdq, ch->slope, ch->vp, ch->vr, ch->ve, cb_sl, cb_vp,
+                                  cb_vr, cb_err, cb_ip, cb_ir, cb_sn, cb_cl);
+            }
+            for (int xc = 0; xc < P; xc++) {
+                const size_t x = x0 + (size_t)xc, pix = row0 + x;
+                const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
+                const uint32_t pdq = ch->pdq[xc];
+                ols_int_result o;
+                if (ch->clean[xc]) {
+                    /* the rest of ols_fit_integration for an unflagged ramp */
+                    ols_state *sp = &b->st[x];
+                    if (cb_ip[xc] > 0.0) sp->inv_vp += cb_ip[xc];
+                    sp->inv_vr += cb_ir[xc];
+                    sp->slope_num += cb_sn[xc];
+                    if (!(pdq & c->pdnu)) sp->state &= (uint8_t)~OLS_ALL_DNU;
+                    if (!(pdq & c->psat)) sp->state &= (uint8_t)~OLS_ALL_SAT;
+                    if (cb_vr[xc] > 0.0) sp->inv_vr_cl += cb_cl[xc];
+                    write_products(ints, i * npix + pix, cb_sl[xc], cb_vp[xc], cb_vr[xc],
+                                   cb_err[xc], pdq);
+                    continue;
+                }
+                const float *bd = b->d + off + x;
+                const uint8_t *bg = b->g + off + x;
+                const int ncr = ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &r,
+                                            opt ? s->crmag : NULL);
+                if (one_pass) {
+                    double m = ols_median_rate(c, &r, s->tmp);
+                    if (ng > 1 && isnan(m)) m = 0.0;
+                    b->m[x] = m / (double)nints;
+                }
+                /* the CHARGELOSS recomputation reads the group DQ as given */
+                if (r.any_cl)
+                    for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
+                ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &b->st[x],
+                                    &o, opt ? &s->so : NULL, s->segs, s->gtmp);
+                write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
+                if (!opt) continue;
+                if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
+                    overflow++;
+                    continue;
+                }
+                for (int k = 0; k < s->so.nseg; k++) {
+                    const size_t q = (i * opt->max_segs + (size_t)k) * npix + pix;
+                    opt->slope[q] = (float)s->so.slope[k];
+                    opt->sigslope[q] = (float)s->so.sigslope[k];
+                    opt->var_poisson[q] = (float)s->so.var_p[k];
+                    opt->var_rnoise[q] = (float)s->so.var_r[k];
+                    opt->yint[q] = (float)s->so.yint[k];
+                    opt->sigyint[q] = (float)s->so.sigyint[k];
+                    opt->weights[q] = (float)s->so.weight[k];
+                }
+                opt->pedestal[i * npix + pix] = (float)o.pedestal;
+                for (int k = 0; k < ncr; k++)
+                    opt->crmag[(i * opt->max_crs + (size_t)k) * npix + pix] = (float)s->crmag[k];
+            }
+        }
+    }
+    for (size_t x = 0; x < nx; x++) {
+        const size_t pix = row0 + x;
+        const ols_state *sp = &b->st[x];
+        if (acc) {
+            acc->inv_vp[pix] = sp->inv_vp;
+            acc->inv_vr[pix] = sp->inv_vr;
+            acc->slope_num[pix] = sp->slope_num;
+            acc->inv_vr_cl[pix] = sp->inv_vr_cl;
+            acc->state[pix] = sp->state;
+        }
+        if (rate) {
+            double sl, vp, vr, e;
+            uint32_t q;
+            const float g = in->gain[pix];
+            uint32_t pdq = in->pixeldq[pix];
+            if (g <= 0.0f || isnan(g)) pdq |= c->pdnu | c->pngval;
+            ols_finish_pixel(c, sp, pdq, &sl, &vp, &vr, &e, &q);
+            write_products(rate, pix, sl, vp, vr, e, q);
+        }
+    }
+    return overflow;
+}
+
+int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *median_sum,
+               double median_nints, jw_ramp_products *ints, jw_ols_accum *acc,
+               jw_ramp_products *rate, jw_ols_opt *opt, int n_threads) {
+    if (!in || !in->data || !in->gdq || !ints) return JW_RAMP_ERR_ARG;
+    ols_ctx c;
+    size_t off[OLS_WTAB_LMAX + 1];
+    int st = make_ctx(p, &c, off);
+    if (st) return st;
+    int errors = 0, overflow = 0;
+    (void)n_threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors, overflow)
+#endif
+    {
+        ols_scratch s;
+        ols_rowbuf b;
+        ols_chunk ch;
+        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        if (bad) {
+            errors++;
+        } else {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 4)
+#endif
+            for (size_t y = 0; y < p->ny; y++)
+                overflow += fit_row(&c, p, in, median_sum, median_nints, ints, acc, rate, opt, &b,
+                                    &s, &ch, y);
+        }
+        free(s.block);
+        free(ch.block);
+        rowbuf_free(&b);
+    }
+    free_ctx(&c);
+    if (errors) return JW_RAMP_ERR_ALLOC;
+    return overflow ? JW_RAMP_ERR_CAPACITY : JW_RAMP_OK;
+}
+
+int jw_ols_finish(const jw_ols_params *p, const uint32_t *pixeldq, const float *gain,
+                  const jw_ols_accum *acc, jw_ramp_products *rate, int n_threads) {
+    ols_ctx c;
+    size_t off[OLS_WTAB_LMAX + 1];
+    int st = make_ctx(p, &c, off);
+    if (st) return st;
+    const size_t npix = p->ny * p->nx;
+    (void)n_threads;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static)
+#endif
+    for (size_t pix = 0; pix < npix; pix++) {
+        ols_state sp = {acc->inv_vp[pix], acc->inv_vr[pix], acc->slope_num[pix],
+                        acc->inv_vr_cl[pix], acc->state[pix]};
+        uint32_t pdq = pixeldq[pix];
+        if (gain[pix] <= 0.0f || isnan(gain[pix])) pdq |= c.pdnu | c.pngval;
+        double sl, vp, vr, e;
+        uint32_t q;
+        ols_finish_pixel(&c, &sp, pdq, &sl, &vp, &vr, &e, &q);
+        write_products(rate, pix, sl, vp, vr, e, q);
+    }
+    free_ctx(&c);
+    return JW_RAMP_OK;
+}
+
+int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_segs,
+                 size_t *max_crs, int n_threads) {
+    ols_ctx c;
+    size_t off[OLS_WTAB_LMAX + 1];
+    int st = make_ctx(p, &c, off);
+    if (st) return st;
+    const size_t nx = p->nx;
+    size_t ms = 0, mc = 0;
+    int errors = 0;
+    (void)n_threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(max : ms, mc) \
+    reduction(+ : errors)
+#endif
+    {
+        ols_scratch s;
+        ols_rowbuf b;
+        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng);
+        if (bad) {
+            errors++;
+        } else {
+            ols_ramp r = {.d = s.d, .g = s.g};
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 4)
+#endif
+            for (size_t y = 0; y < p->ny; y++)
+                for (size_t i = 0; i < p->nints; i++) {
+                    const size_t o = load_row(p, in, &b, i, y, 0);
+                    for (size_t x = 0; x < nx; x++) {
+                        const size_t ncr =
+                            (size_t)ols_prepare(&c, b.d + o + x, b.g + o + x, nx,
+                                                zf_at(p, in, i, y, x), &r, s.crmag);
+                        const size_t nseg =
+                            (r.g[0] & c.sat) ? 0 : (size_t)ols_segments(&c, r.g, s.segs);
+                        if (nseg > ms) ms = nseg;
+                        if (ncr > mc) mc = ncr;
+                    }
+                }
+        }
+        if (!bad) free(s.block);
+        rowbuf_free(&b);
+    }
+    free_ctx(&c);
+    *max_segs = ms;
+    *max_crs = mc;
+    return errors ? JW_RAMP_ERR_ALLOC : JW_RAMP_OK;
+}

@@ -1,0 +1,255 @@
+"""Reference-pixel correction: jwcore.refpix against jwst 3.0.0's RefPixStep, in one run.
+
+Each measurement runs in a fresh process (so that its peak RSS is its own): the process
+builds the input, runs the correction three times and reports the median wall time and its
+peak resident memory.  Cases:
+
+- NIRCam NRCA1 full frame 2048 x 2048, 10 groups x 1 integration and 5 groups x 3
+  integrations (the issue's cases), with side reference pixels (the default);
+- with ``--irs2``: NIRSpec NRS1 IRS2 full frame (3200 x 2048 stored), 4 groups x 1
+  integration, bad-pixel flagging, replacement and the Fourier correction;
+- with ``--miri``: MIRI full frame 1024 x 1032, 10 groups x 1 integration.
+
+jwst runs as RefPixStep.call on an in-memory model (offline, no CRDS server: see
+jwcal.testing.oracle); jwcore runs its kernels on the arrays, in place.
+
+    python benchmarks/kernels/bench_refpix.py [--irs2] [--miri] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+IRS2_TIMES = 712 * 2048
+
+
+def nircam_data(nints, ngroups, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (2048, 2048)
+    rate = rng.uniform(0, 30, shape).astype(np.float32)
+    data = np.empty((nints, ngroups) + shape, np.float32)
+    noise = rng.normal(0, 5, (4096, 2048)).astype(np.float32)
+    for i in range(nints):  # shifted windows of one noise field: fast to build
+        for g in range(ngroups):
+            k = (i * ngroups + g) * 97 % 2048
+            data[i, g] = rate * (g + 1) + noise[k : k + 2048]
+            data[i, g] += np.float32(rng.normal(0, 20))
+    ramp = rate * (np.arange(ngroups)[:, None, None] + 1)
+    for edge in (np.s_[:4, :], np.s_[-4:, :], np.s_[:, :4], np.s_[:, -4:]):
+        data[(slice(None), slice(None)) + edge] -= ramp[(slice(None),) + edge]  # dark refpix
+    return data, np.zeros(shape, np.uint32)
+
+
+def miri_data(nints, ngroups, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (1024, 1032)
+    base = rng.normal(10000, 50, shape).astype(np.float32)
+    data = np.stack(
+        [base + 300 * g + rng.normal(0, 5, shape).astype(np.float32) for g in range(ngroups)]
+    )
+    return np.broadcast_to(data, (nints, ngroups) + shape).copy(), np.zeros(shape, np.uint32)
+
+
+def irs2_inputs(ngroups, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (3200, 2048)
+    noise = rng.normal(0, 5, (3200, 4096)).astype(np.float32)
+    data = np.empty((1, ngroups) + shape, np.float32)
+    for g in range(ngroups):
+        data[0, g] = 1000 + 10 * g + noise[:, g * 101 : g * 101 + 2048]
+    f = np.minimum(np.arange(IRS2_TIMES), IRS2_TIMES - np.arange(IRS2_TIMES))
+    alpha = (np.exp(-f / 3e4) * (0.7 + 0.05j)).astype(np.complex64)
+    beta = (np.exp(-f / 1e4) * (0.2 - 0.02j)).astype(np.complex64)
+    return data, np.zeros(shape, np.uint32), np.stack([alpha] * 4), np.stack([beta] * 4)
+
+
+# ---------------------------------------------------------------- workers
+def _model(data, dq, instrument, detector, fast, slow):
+    from stdatamodels.jwst import datamodels
+
+    m = datamodels.RampModel(data=data, pixeldq=dq)
+    m.meta.instrument.name, m.meta.instrument.detector = instrument, detector
+    s = m.meta.subarray
+    s.xstart, s.ystart, s.xsize, s.ysize = 1, 1, data.shape[-1], data.shape[-2]
+    s.fastaxis, s.slowaxis, s.name = fast, slow, "FULL"
+    m.meta.exposure.noutputs = 4
+    m.meta.exposure.zero_frame = False
+    return m
+
+
+def _irs2_refmodel(alpha, beta):
+    from stdatamodels.jwst import datamodels
+
+    names = [f"alpha_{k}" for k in range(4)] + [f"beta_{k}" for k in range(4)]
+    table = np.zeros(2 * IRS2_TIMES, dtype=[(n, np.float32) for n in names])
+    for k in range(4):
+        table[f"alpha_{k}"] = alpha[k].view(np.float32)
+        table[f"beta_{k}"] = beta[k].view(np.float32)
+    ref = datamodels.IRS2Model()
+    ref.irs2_table = table
+    dq = np.zeros(1, dtype=[("output", np.int16), ("odd_even", np.int16), ("mask", np.uint32)])
+    dq["output"], dq["odd_even"], dq["mask"] = 1, 1, 1 << 3
+    ref.dq_table = dq
+    return ref
+
+
+def _rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def worker(case, impl, n_threads, repeat):
+    """Time one implementation; ``base`` is the resident memory once the inputs exist, so
+    ``peak - base`` is what the correction itself needs."""
+    times = []
+    base = None
+    if case.startswith("nircam"):
+        nints, ngroups = {"nircam10x1": (1, 10), "nircam5x3": (3, 5)}[case]
+        data, dq = nircam_data(nints, ngroups)
+        if impl == "jwst":
+            from jwst.refpix import RefPixStep
+
+            model = _model(data, dq, "NIRCAM", "NRCA1", -1, 2)
+            del data
+            base = _rss_mib()
+            for _ in range(repeat):
+                t = time.perf_counter()
+                RefPixStep.call(model, override_refpix="N/A", override_sirskernel="N/A")
+                times.append(time.perf_counter() - t)
+        else:
+            from jwcore.refpix import subtract_refpix_nir
+
+            base = _rss_mib()
+            for _ in range(repeat):  # in place, as the step updates its model
+                t = time.perf_counter()
+                subtract_refpix_nir(
+                    data, dq, fastaxis=-1, slowaxis=2, out=data, n_threads=n_threads
+                )
+                times.append(time.perf_counter() - t)
+    elif case == "miri10x1":
+        data, dq = miri_data(1, 10)
+        if impl == "jwst":
+            from jwst.refpix import RefPixStep
+
+            model = _model(data, dq, "MIRI", "MIRIMAGE", 1, 2)
+            del data
+            base = _rss_mib()
+            for _ in range(repeat):
+                t = time.perf_counter()
+                RefPixStep.call(model, override_refpix="N/A", override_sirskernel="N/A")
+                times.append(time.perf_counter() - t)
+        else:
+            from jwcore.refpix import subtract_refpix_miri
+
+            base = _rss_mib()
+            for _ in range(repeat):
+                t = time.perf_counter()
+                subtract_refpix_miri(data, dq, out=data, n_threads=n_threads)
+                times.append(time.perf_counter() - t)
+    elif case == "irs2x4":
+        data, dq, alpha, beta = irs2_inputs(4)
+        if impl == "jwst":
+            import tempfile
+
+            from jwst.refpix import RefPixStep
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "irs2_refpix.fits")
+                _irs2_refmodel(alpha, beta).save(path)
+                model = _model(data, dq, "NIRSPEC", "NRS1", 2, 1)
+                model.meta.exposure.nrs_normal, model.meta.exposure.nrs_reference = 16, 4
+                del data
+                base = _rss_mib()
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    RefPixStep.call(model, override_refpix=path, override_sirskernel="N/A")
+                    times.append(time.perf_counter() - t)
+        else:
+            from jwcore import dqflags
+            from jwcore.refpix import (
+                apply_irs2_dq_table,
+                flag_bad_refpix_irs2,
+                replace_bad_refpix_irs2,
+                subtract_refpix_irs2,
+            )
+
+            base = _rss_mib()
+            for _ in range(repeat):
+                work, pdq = data, dq.copy()  # in place
+                t = time.perf_counter()
+                bad = flag_bad_refpix_irs2(work, pdq, n_threads=n_threads)
+                pdq[bad] |= dqflags.pixel["BAD_REF_PIXEL"] | dqflags.pixel["DO_NOT_USE"]
+                replace_bad_refpix_irs2(work, bad)
+                apply_irs2_dq_table(work, pdq, [1], [1], [1 << 3])
+                subtract_refpix_irs2(work, alpha, beta, n_threads=n_threads)
+                times.append(time.perf_counter() - t)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+    out = {"median": statistics.median(times), "times": times, "rss_mib": rss, "base_mib": base}
+    print(json.dumps(out))
+
+
+# ---------------------------------------------------------------- driver
+def run(case, impl, n_threads, repeat):
+    env = dict(os.environ)
+    if impl == "jwst":
+        from jwcal.testing.oracle import offline_environment
+
+        env.update(offline_environment())
+    cmd = [sys.executable, __file__, "--worker", case, impl, str(n_threads), str(repeat)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise RuntimeError(f"{case}/{impl} failed:\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--irs2", action="store_true", help="also time NIRSpec IRS2 (slow in jwst)")
+    ap.add_argument("--miri", action="store_true", help="also time MIRI")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        case, impl, nt, rep = args.worker
+        worker(case, impl, int(nt), int(rep))
+        return
+    cases = ["nircam10x1", "nircam5x3"] + (["miri10x1"] if args.miri else [])
+    cases += ["irs2x4"] if args.irs2 else []
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    print(f"load average before the run: {' '.join(load)} (cores: {os.cpu_count()})")
+    print(
+        f"{'case':12} {'impl':16} {'median s':>9} {'peak MiB':>9} {'added MiB':>9} {'speed-up':>9}"
+    )
+    for case in cases:
+        ref = run(case, "jwst", 1, args.repeat)
+        added = ref["rss_mib"] - ref["base_mib"]
+        print(
+            f"{case:12} {'jwst RefPixStep':16} {ref['median']:9.3f} {ref['rss_mib']:9.0f} "
+            f"{added:9.0f}"
+        )
+        one = None
+        for nt in (1, 2):
+            r = run(case, "jwcore", nt, args.repeat)
+            one = one or r["median"]
+            extra = f"  (2 vs 1 thread: {one / r['median']:.2f}x)" if nt == 2 else ""
+            added = r["rss_mib"] - r["base_mib"]
+            print(
+                f"{case:12} {f'jwcore {nt} thread':16} {r['median']:9.3f} "
+                f"{r['rss_mib']:9.0f} {added:9.0f} {ref['median'] / r['median']:8.1f}x{extra}"
+            )
+    with open("/proc/loadavg") as f:
+        print(f"load average after the run: {' '.join(f.read().split()[:3])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+/* Near-infrared reference-pixel correction: see rp_nir.h.
+ *
+ * After JWST's refpix step (jwst.refpix.reference_pixels), which follows the JWST
+ * Calibration Working Group recommendation of 2013 (top/bottom sigma-clipped means per
+ * amplifier and column parity, then smoothed side reference pixels for 1/f noise), and
+ * the SIRS convolution kernels of T. Brandt and B. Rauscher (spacetelescope/jwst#8482).
+ */
+#include "rp_nir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rp_side.h"
+#include "rp_stats.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+typedef struct {
+    float *bf;         /* gather buffer, float32 precision */
+    double *bd;        /* gather buffer, float64 precision */
+    double *lev_cls;   /* [ncls] level subtracted from each class (0 when none) */
+    double *line_lev;  /* [nline] level per stored column (or row) */
+    float *row;        /* [nx] copy of the row being corrected in place */
+    rp_side_work side; /* side-pixel work space */
+} nir_scratch;
+
+static size_t max_set_len(const rp_nir_plan *p) {
+    size_t m = 0;
+    for (int s = 0; s < p->nsets; s++) {
+        const size_t len = (size_t)(p->set_off[s + 1] - p->set_off[s]);
+        if (len > m) m = len;
+    }
+    return m;
+}
+
+static void scratch_free(nir_scratch *sc) {
+    free(sc->bf);
+    free(sc->bd);
+    free(sc->lev_cls);
+    free(sc->line_lev);
+    free(sc->row);
+    rp_side_free(&sc->side);
+}
+
+static int scratch_alloc(nir_scratch *sc, const rp_nir_plan *p) {
+    memset(sc, 0, sizeof(*sc));
+    const size_t nset = max_set_len(p) + 1;
+    const size_t nline = p->det_cols_along_x ? p->nx : p->ny;
+    sc->bf = (float *)malloc(nset * sizeof(float));
+    sc->bd = (double *)malloc(nset * sizeof(double));
+    sc->lev_cls = (double *)calloc((size_t)p->ncls + 1, sizeof(double));
+    sc->line_lev = (double *)malloc((nline + 1) * sizeof(double));
+    sc->row = (float *)malloc((p->nx + 1) * sizeof(float));
+    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->line_lev || !sc->row;
+    if (!bad && p->side_mode != RP_SIDE_NONE) bad = rp_side_alloc(&sc->side, p) != 0;
+    if (bad) {
+        scratch_free(sc);
+        return RP_ERR_ALLOC;
+    }
+    return RP_OK;
+}
+
+/* Reference level of every class for one group plane. */
+static void class_levels(const rp_nir_plan *p, const float *plane, int f32, nir_scratch *sc,
+                         rp_level *cls_lev) {
+    for (int c = 0; c < p->ncls; c++) {
+        rp_level part[2];
+        const int32_t sets[2] = {p->cls_set_a[c], p->cls_set_b[c]};
+        for (int k = 0; k < 2; k++) {
+            part[k].valid = 0;
+            part[k].is_f64 = 0;
+            part[k].value = NAN;
+            const int32_t s = sets[k];
+            if (s < 0) continue;
+            const int64_t *idx = p->set_idx + p->set_off[s];
+            const size_t n = (size_t)(p->set_off[s + 1] - p->set_off[s]);
+            if (f32) {
+                for (size_t i = 0; i < n; i++) sc->bf[i] = plane[idx[i]];
+                part[k] = rp_clipped_mean_f(sc->bf, n, p->siglimit, p->siglimit);
+            } else {
+                for (size_t i = 0; i < n; i++) sc->bd[i] = (double)plane[idx[i]];
+                part[k] = rp_clipped_mean_d(sc->bd, n, p->siglimit, p->siglimit);
+            }
+        }
+        cls_lev[c] = rp_avg_level(part[0], part[1]);
+    }
+    /* odd and even columns of an amplifier are corrected together or not at all */
+    for (int c = 0; c < p->ncls; c++) {
+        const int32_t q = p->cls_partner[c];
+        const int on = cls_lev[c].valid && (q < 0 || cls_lev[q].valid);
+        sc->lev_cls[c] = on ? cls_lev[c].value : 0.0;
+    }
+}
+
+/* Subtract the class levels (and the side signal) from stored row y; a and b never alias
+ * (in-place calls go through a row copy) so that the loops vectorize. */
+static void apply_row(const rp_nir_plan *p, const float *restrict a, float *restrict b,
+                      size_t y, int f32, const double *restrict ll, const double *restrict sig) {
+    const size_t nx = p->nx, nr = p->nrows_det;
+    if (!sig) {
+        /* float32 buffer: the level (float32 or float64 scalar) is subtracted and the
+         * result rounded once to float32 */
+        if (p->det_cols_along_x) {
+            for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - ll[x]);
+        } else {
+            const double l = ll[y];
+            for (size_t x = 0; x < nx; x++) b[x] = (float)((double)a[x] - l);
+        }
+        return;
+    }
+    if (p->det_cols_along_x) {
+        const size_t r = (size_t)p->cross_row[y];
+        if (p->line_chan) {
+            for (size_t x = 0; x < nx; x++) {
+                const double s = sig[(size_t)p->line_chan[x] * nr + r];
+                if (f32) {
+                    const float t = (float)((double)a[x] - ll[x]);
+                    b[x] = (float)((double)t - s);
+                } else {
+                    b[x] = (float)(((double)a[x] - ll[x]) - s);
+                }
+            }
+        } else {
+            const double s = sig[r];
+            if (f32) {
+                for (size_t x = 0; x < nx; x++) {
+                    const float t = (float)((double)a[x] - ll[x]);
+                    b[x] = (float)((double)t - s);
+                }
+            } else {
+                for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - ll[x]) - s);
+            }
+        }
+    } else {
+        const double l = ll[y];
+        const double *srow = sig + (p->line_chan ? (size_t)p->line_chan[y] * nr : 0);
+        const int32_t *cr = p->cross_row;
+        if (f32) {
+            for (size_t x = 0; x < nx; x++) {
+                const float t = (float)((double)a[x] - l);
+                b[x] = (float)((double)t - srow[cr[x]]);
+            }
+        } else {
+            for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - l) - srow[cr[x]]);
+        }
+    }
+}
+
+static void apply_plane(const rp_nir_plan *p, const float *in, float *out, int f32,
+                        nir_scratch *sc) {
+    const int side = p->side_mode != RP_SIDE_NONE;
+    const double *sig = side ? sc->side.signal : NULL; /* [nchan][nrows_det] */
+    for (size_t y = 0; y < p->ny; y++) {
+        const float *a = in + y * p->nx;
+        float *b = out + y * p->nx;
+        if (a == b) {
+            memcpy(sc->row, a, p->nx * sizeof(float));
+            a = sc->row;
+        }
+        apply_row(p, a, b, y, f32, sc->line_lev, sig);
+    }
+}
+
+static void correct_group(const rp_nir_plan *p, const float *in, float *out, int f32,
+                          nir_scratch *sc, rp_level *cls_lev) {
+    class_levels(p, in, f32, sc, cls_lev);
+    const size_t nline = p->det_cols_along_x ? p->nx : p->ny;
+    for (size_t i = 0; i < nline; i++) {
+        const int16_t c = p->line_cls[i];
+        sc->line_lev[i] = c >= 0 ? sc->lev_cls[c] : 0.0;
+    }
+    if (p->side_mode != RP_SIDE_NONE) rp_side_signal(p, in, f32, sc->lev_cls, &sc->side);
+    apply_plane(p, in, out, f32, sc);
+}
+
+int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngroups,
+                   int first_f32, int n_threads) {
+    if (!p || !in || !out || p->ncls < 0 || p->nsets < 0) return RP_ERR_ARG;
+    if (p->side_mode != RP_SIDE_NONE && (!p->cross_row || !p->side_idx || !p->side_ok))
+        return RP_ERR_ARG;
+    if (p->side_mode == RP_SIDE_SIRS && (!p->line_chan || !p->kern_left || !p->kern_right))
+        return RP_ERR_ARG;
+    const size_t npix = p->ny * p->nx;
+    const int side = p->side_mode != RP_SIDE_NONE;
+    int nerr = 0;
+    (void)n_threads;
+    /* groups are independent once their precision is known, so they are shared out whole */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : nerr)
+#endif
+    {
+        nir_scratch sc;
+        rp_level *cls_lev = (rp_level *)malloc(((size_t)p->ncls + 1) * sizeof(rp_level));
+        const int ok = cls_lev && scratch_alloc(&sc, p) == RP_OK;
+        if (!ok) nerr += 1;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (size_t g = 0; g < ngroups; g++) {
+            if (!ok) continue;
+            /* float32 until the first side correction has produced a float64 buffer */
+            const int f32 = !side || (g == 0 && first_f32);
+            correct_group(p, in + g * npix, out + g * npix, f32, &sc, cls_lev);
+        }
+        if (ok) scratch_free(&sc);
+        free(cls_lev);
+    }
+    return nerr ? RP_ERR_ALLOC : RP_OK;
+}

@@ -70,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         argv.remove("--debug")
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(_usage())
+        try:
+            print(_usage())
+        except BrokenPipeError:
+            pass
         return 0
     if argv[0] == "--version":
         print(f"jwcal {__version__}")
@@ -96,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (``| head``): not an error of ours.
+        sys.stderr.close()
+        return 0
     except MemoryError:
         if debug:
             raise

@@ -163,3 +163,37 @@ def test_copy_and_update():
     r = dm.RampModel((1, 2, 4, 4))
     r.update(m)
     assert r.meta.exposure.readpatt == "BRIGHT2" and r.meta.model_type == "RampModel"
+
+
+def test_plain_metadata_needs_no_asdf_extensions(tmp_path):
+    import subprocess
+    import sys
+
+    p = _level1b((1, 2, 4, 4)).save(tmp_path / "p_uncal.fits")
+    code = (
+        "import sys; from jwcal import datamodels as dm; m = dm.open(sys.argv[1]); "
+        "m.meta.exposure.ngroups; m.save(sys.argv[1] + '.out.fits'); "
+        "print(sorted(k for k in ('gwcs', 'asdf_astropy.converters', 'stdatamodels') "
+        "if k in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_tagged_metadata_is_decoded_when_used(tmp_path):
+    from astropy.modeling import models
+
+    m = dm.ImageModel((4, 4))
+    m.meta.instrument.name = "NIRCAM"
+    m.meta.transform_test = models.Shift(2.0)
+    p = m.save(tmp_path / "tagged_rate.fits")
+    r = dm.open(p)
+    from jwcal.datamodels.asdf_block import Deferred
+
+    assert isinstance(r._tree["meta"]["transform_test"], Deferred)
+    assert r.meta.transform_test(1.0) == 3.0
+    r2 = dm.open(p)
+    r2.save(tmp_path / "again_rate.fits")  # an untouched deferred value survives a save
+    assert dm.open(tmp_path / "again_rate.fits").meta.transform_test(1.0) == 3.0

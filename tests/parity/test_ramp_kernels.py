@@ -297,6 +297,27 @@ def test_likely_finds_the_jump_stcal_misses():
     assert res.rateints.dq[0, 26, 7] == JUMP and abs(res.rateints.slope[0, 26, 7]) < 2
 
 
+def test_likely_uneven_read_pattern_matches_stcal():
+    c = make_case(25, 1, 6, ny=32, nx=32, jumps=False)
+    ft = c["frame_time"]
+    pattern = [[1], [2, 3], [4, 5, 6, 7], [8], [9, 10], [12, 13, 14]]
+    read_times = [[r * ft for r in group] for group in pattern]
+    rd = _ramp_data(
+        c["data"], c["groupdq"], c["pixeldq"], None, None, 1, 0, 0, ft, c["group_time"],
+        "LIKELY", False,
+    )  # fmt: skip
+    rd.read_pattern = read_times
+    image, integ, _ = stcal_ramp_fit.ramp_fit_data(
+        rd, False, c["readnoise"].copy(), c["gain"].copy(), "LIKELY", "optimal", "none"
+    )
+    res = fit_ramps_likely(
+        c["data"], c["groupdq"], c["pixeldq"], c["readnoise"], c["gain"], frame_time=ft,
+        read_times=read_times,
+    )  # fmt: skip
+    assert_products(res.rateints, integ, 1e-4)
+    assert_products(res.rate, image, 1e-4)
+
+
 def two_difference_ramps(c):
     """(nints, ny, nx) mask of ramps with exactly two usable differences.
 

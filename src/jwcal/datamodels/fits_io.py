@@ -10,7 +10,6 @@ On reading, FITS keywords take precedence over the ASDF tree, as the JWST tools 
 from __future__ import annotations
 
 import copy
-import io
 import os
 import warnings
 from pathlib import Path
@@ -248,49 +247,16 @@ def array_to_table(arr: np.ndarray, extname: str) -> fits.BinTableHDU:
 
 
 def read_asdf_extension(hdu, path: str) -> dict:
-    import asdf
+    from .asdf_block import decode
 
     try:
         raw = np.asarray(hdu.data[_ASDF_COLUMN][0]).tobytes()
     except (KeyError, IndexError, TypeError):
         raw = np.asarray(hdu.data).tobytes()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # lazy_load: arrays the tree places in FITS extensions ("fits:SCI,1") are
-            # left unresolved and dropped; the extensions themselves are read directly.
-            with asdf.open(io.BytesIO(raw), lazy_load=True, memmap=False) as af:
-                tree = {}
-                for key, value in af.tree.items():
-                    if key in ("asdf_library", "history") or key.startswith("_"):
-                        continue
-                    tree[key] = _plain(value)
+        return decode(raw)
     except Exception as exc:  # a damaged ASDF extension should not hide the FITS data
         raise InputError(f"{path}: unreadable ASDF extension ({_oneline(exc)})") from None
-    return tree
-
-
-def _plain(value):
-    """asdf's tree nodes as plain dicts and lists; arrays that point into the FITS file are
-    dropped (the image extensions are read directly)."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            pv = _plain(v)
-            if pv is not _DROP:
-                out[k] = pv
-        return out
-    if isinstance(value, list | tuple):
-        return [p for p in (_plain(v) for v in value) if p is not _DROP]
-    if type(value).__name__ == "NDArrayType":
-        source = getattr(value, "_source", None)
-        if isinstance(source, str) and source.startswith("fits:"):
-            return _DROP
-        return np.array(value)
-    return value
-
-
-_DROP = object()
 
 
 def open_fits(path) -> FitsSource:
@@ -360,13 +326,9 @@ def _strip_none(d):
 
 
 def asdf_extension(tree: dict) -> fits.BinTableHDU:
-    import asdf
+    from .asdf_block import encode
 
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        asdf.AsdfFile(tree).write_to(buf)
-    raw = np.frombuffer(buf.getvalue(), dtype=np.uint8)
+    raw = np.frombuffer(encode(tree), dtype=np.uint8)
     col = fits.Column(name=_ASDF_COLUMN, format=f"{raw.size}B", array=raw[np.newaxis, :])
     return fits.BinTableHDU.from_columns([col], name=ASDF_EXTNAME)
 

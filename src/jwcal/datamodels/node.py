@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import schema
+from .asdf_block import Deferred
 
 __all__ = ["Node"]
 
@@ -37,6 +38,8 @@ class Node:
         path = f"{self._path}.{name}"
         if name in tree:
             value = tree[name]
+            if isinstance(value, Deferred):
+                value = tree[name] = value.resolve()
             if isinstance(value, dict):
                 return Node(value, path, self, name)
             return value
@@ -76,6 +79,8 @@ class Node:
         for part in dotted.split("."):
             if not isinstance(cur, dict) or part not in cur:
                 return default
+            if isinstance(cur[part], Deferred):
+                cur[part] = cur[part].resolve()
             cur = cur[part]
         return cur
 

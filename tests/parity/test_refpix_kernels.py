@@ -436,3 +436,75 @@ def test_irs2_preserve_refpix():
     # the reference samples are small numbers: relative differences show more often there
     tol = 1e-4 + 2 * np.spacing(np.abs(out.data))
     assert np.all(np.abs(ours.astype(np.float64) - out.data) <= tol)
+
+
+def test_refpix_step_end_to_end(tmp_path):
+    """The whole jwst RefPixStep, run offline in its own process on a file, against the
+    kernel: a 4-output NIRCam subarray with a zero frame and non-default parameters."""
+    from jwcal.testing.oracle import run_jwst
+
+    rng = np.random.default_rng(24)
+    m = ramp_model(
+        rng,
+        2,
+        3,
+        (256, 2048),
+        detector="NRCA3",
+        fast=1,
+        slow=-2,
+        ystart=1793,
+        name="SUBGRISM256",
+        zeroframe=True,
+    )
+    m.meta.exposure.type = "NRC_IMAGE"
+    m.meta.instrument.filter, m.meta.instrument.pupil = "F150W", "CLEAR"
+    m.meta.exposure.readpatt, m.meta.exposure.nints, m.meta.exposure.ngroups = "RAPID", 2, 3
+    m.meta.observation.date, m.meta.observation.time = "2024-01-01", "00:00:00"
+    m.pixeldq[-4:] |= REF
+    m.pixeldq[250, 10] |= DNU
+    src = tmp_path / "jw01_refpix_uncal.fits"
+    m.save(src)
+    params = {"odd_even_columns": True, "side_smoothing_length": 7, "side_gain": 0.9}
+    run_jwst("jwst.refpix.RefPixStep", src, {}, tmp_path / "out", params=params)
+    (out,) = (tmp_path / "out").glob("*refpix*.fits")
+    with datamodels.RampModel(out) as res:
+        expected, expected_zf = res.data.copy(), res.zeroframe.copy()
+    zf = m.zeroframe.copy()
+    ours = subtract_refpix_nir(
+        m.data,
+        m.pixeldq,
+        fastaxis=1,
+        slowaxis=-2,
+        ystart=1793,
+        side_smoothing_length=7,
+        side_gain=0.9,
+        zeroframe=zf,
+    )
+    np.testing.assert_array_equal(ours, expected)
+    np.testing.assert_array_equal(zf, expected_zf)
+
+
+def test_non_finite_reference_pixels():
+    """NaN and infinity in reference pixels propagate exactly as in jwst: a NaN level turns
+    its whole amplifier to NaN, a NaN side median is treated as a missing side."""
+    from jwcore.refpix import subtract_refpix_miri
+
+    rng = np.random.default_rng(25)
+    m = ramp_model(rng, 1, 2, (256, 2048), name="SUBGRISM256")
+    m.data[0, 0, 1, 700] = np.nan
+    m.data[0, 1, 100, 2] = np.nan
+    m.data[0, 1, 50, 2046] = np.inf
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    with np.errstate(all="ignore"):
+        run_jwst(m)
+    ours = subtract_refpix_nir(data, dq, fastaxis=-1, slowaxis=2)
+    np.testing.assert_array_equal(ours, m.data)  # equal_nan by default
+    assert np.isnan(ours).sum() == 512 * 128 + 1
+
+    m = ramp_model(rng, 1, 3, (1024, 1032), detector="MIRIMAGE", instrument="MIRI", fast=1, slow=2)
+    m.data[0, 1, 10, 1] = np.nan
+    m.data[0, 2, 11, 1029] = np.inf
+    data, dq = m.data.copy(), m.pixeldq.copy()
+    with np.errstate(all="ignore"):
+        run_jwst(m)
+    np.testing.assert_array_equal(subtract_refpix_miri(data, dq), m.data)

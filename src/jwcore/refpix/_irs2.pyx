@@ -43,7 +43,8 @@ cdef extern from "src/rp_fft.h" nogil:
         size_t P, Q, N
     int rp_fft_init(rp_fft_plan *p, size_t P, size_t Q)
     void rp_fft_free(rp_fft_plan *p)
-    void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1, int n_threads)
+    void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1,
+                        const uint8_t *live_n1, int n_threads)
     void rp_fft_inverse(const rp_fft_plan *p, double *z, const uint8_t *nonzero_k1,
                         int n_threads)
 
@@ -69,7 +70,7 @@ def fft(double complex[:, ::1] z, bint forward, const uint8_t[::1] rows=None,
     cdef double *zp = <double *>&z[0, 0]
     with nogil:
         if forward:
-            rp_fft_forward(&p, zp, r, n_threads)
+            rp_fft_forward(&p, zp, r, NULL, n_threads)
         else:
             rp_fft_inverse(&p, zp, r, n_threads)
     rp_fft_free(&p)

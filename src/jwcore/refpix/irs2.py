@@ -66,63 +66,10 @@ def _coefficients(a, name, n):
     return c.view(np.float32).ravel()
 
 
-def subtract_refpix_irs2(
-    data: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    *,
-    fastaxis: int = 2,
-    slowaxis: int = 1,
-    scipix_n: int = 16,
-    refpix_r: int = 4,
-    pad: int = 8,
-    preserve_refpix: bool = False,
-    out: np.ndarray | None = None,
-    n_threads: int = 1,
-) -> np.ndarray:
-    """Remove the reference signal of NIRSpec IRS2 ramps, frequency by frequency.
-
-    For each group, every sample loses its mean over the ramp; each output is put in time
-    order (gaps included) and a straight line in time, fitted on the top and bottom
-    reference rows, is removed; the reference output's gaps are filled by cosine-weighted and
-    then Fourier (low-pass) interpolation; the correction
-    ``IFFT(beta_k FFT(ref_k) + alpha_k FFT(refout))``, with ``ref_k`` the interleaved
-    reference samples of output ``k`` spread over their gaps, is subtracted from output
-    ``k``; the ramp mean is added back and the interleaved reference pixels are dropped.
-    This is the JWST pipeline's IRS2 algorithm (after Rauscher et al. 2017).  The transforms
-    run in double precision (jwst uses complex64), so results agree with jwst to ~1e-5 DN
-    plus float32 rounding.
-
-    Parameters
-    ----------
-    data : ndarray of shape (nints, ngroups, 3200, 2048) or (ngroups, 3200, 2048), float32
-        IRS2 groups in DMS orientation (interleaved reference pixels included).
-    alpha, beta : ndarray of shape (4, 712 * 2048), complex
-        Coefficients of the REFPIX reference file (the ``alpha_k``/``beta_k`` table columns as
-        complex numbers): alpha weighs the reference output, beta the interleaved pixels.
-    fastaxis, slowaxis : int
-        FASTAXIS/SLOWAXIS: (2, 1) for NRS1, (-2, -1) for NRS2; (1, 1) leaves the
-        orientation alone (the official code does so for any other detector).
-    scipix_n, refpix_r : int
-        NRS_NORM and NRS_REF of the readout.
-    pad : int
-        New-row overhead, in sample times.
-    preserve_refpix : bool
-        Keep every sample (output shape = input shape), as for building IRS2 bias files.
-    out : ndarray, optional
-        Output array of shape (..., 2048, 2048) (or the input shape with
-        ``preserve_refpix``), float32, C-contiguous.
-    n_threads : int
-        Threads to use; results do not depend on it.
-
-    Returns
-    -------
-    ndarray of shape (nints, ngroups, 2048, 2048) (or the data's shape), float32
-    """
-    n_threads = check_threads(n_threads)
-    squeeze = np.ndim(data) == 3
-    d4 = _data4(data)
-    ny, nx = d4.shape[-2:]
+def _plan(shape, alpha, beta, fastaxis, slowaxis, scipix_n, refpix_r, pad, preserve_refpix):
+    """Index maps and filters of ``rp_irs2_plan`` (see src/rp_irs2.h), and the output plane
+    shape."""
+    ny, nx = shape
     frame = _frame((ny, nx), fastaxis, slowaxis)
     nr, nc = frame.det_shape
     sector = nc // 5
@@ -201,6 +148,68 @@ def subtract_refpix_irs2(
         aa_rows=aa_rows,
         cos_w=_cosine_weights(),
         n_iter=3,
+    )
+    return plan, oshape
+
+
+def subtract_refpix_irs2(
+    data: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    *,
+    fastaxis: int = 2,
+    slowaxis: int = 1,
+    scipix_n: int = 16,
+    refpix_r: int = 4,
+    pad: int = 8,
+    preserve_refpix: bool = False,
+    out: np.ndarray | None = None,
+    n_threads: int = 1,
+) -> np.ndarray:
+    """Remove the reference signal of NIRSpec IRS2 ramps, frequency by frequency.
+
+    For each group, every sample loses its mean over the ramp; each output is put in time
+    order (gaps included) and a straight line in time, fitted on the top and bottom
+    reference rows, is removed; the reference output's gaps are filled by cosine-weighted and
+    then Fourier (low-pass) interpolation; the correction
+    ``IFFT(beta_k FFT(ref_k) + alpha_k FFT(refout))``, with ``ref_k`` the interleaved
+    reference samples of output ``k`` spread over their gaps, is subtracted from output
+    ``k``; the ramp mean is added back and the interleaved reference pixels are dropped.
+    This is the JWST pipeline's IRS2 algorithm (after Rauscher et al. 2017).  The transforms
+    run in double precision (jwst uses complex64), so results agree with jwst to ~1e-5 DN
+    plus float32 rounding.
+
+    Parameters
+    ----------
+    data : ndarray of shape (nints, ngroups, 3200, 2048) or (ngroups, 3200, 2048), float32
+        IRS2 groups in DMS orientation (interleaved reference pixels included).
+    alpha, beta : ndarray of shape (4, 712 * 2048), complex
+        Coefficients of the REFPIX reference file (the ``alpha_k``/``beta_k`` table columns as
+        complex numbers): alpha weighs the reference output, beta the interleaved pixels.
+    fastaxis, slowaxis : int
+        FASTAXIS/SLOWAXIS: (2, 1) for NRS1, (-2, -1) for NRS2; (1, 1) leaves the
+        orientation alone (the official code does so for any other detector).
+    scipix_n, refpix_r : int
+        NRS_NORM and NRS_REF of the readout.
+    pad : int
+        New-row overhead, in sample times.
+    preserve_refpix : bool
+        Keep every sample (output shape = input shape), as for building IRS2 bias files.
+    out : ndarray, optional
+        Output array of shape (..., 2048, 2048) (or the input shape with
+        ``preserve_refpix``), float32, C-contiguous.
+    n_threads : int
+        Threads to use; results do not depend on it.
+
+    Returns
+    -------
+    ndarray of shape (nints, ngroups, 2048, 2048) (or the data's shape), float32
+    """
+    n_threads = check_threads(n_threads)
+    squeeze = np.ndim(data) == 3
+    d4 = _data4(data)
+    plan, oshape = _plan(
+        d4.shape[-2:], alpha, beta, fastaxis, slowaxis, scipix_n, refpix_r, pad, preserve_refpix
     )
     shape = d4.shape[:2] + oshape
     if out is None:

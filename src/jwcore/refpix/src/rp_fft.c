@@ -22,10 +22,12 @@ static void unit_root(size_t m, size_t n, double *w) {
 
 void rp_fft_free(rp_fft_plan *p) {
     free(p->wq);
+    free(p->tw4);
     free(p->tw_hi);
     free(p->tw_lo);
     free(p->cs);
     free(p->sn);
+    if (p->use_rader) rp_rader_free(&p->rader);
     memset(p, 0, sizeof(*p));
 }
 
@@ -44,15 +46,26 @@ int rp_fft_init(rp_fft_plan *p, size_t P, size_t Q) {
     p->nhi = Q / p->lo_span;
     const size_t h = (P - 1) / 2;
     p->wq = (double *)malloc(2 * Q * sizeof(double));
+    p->tw4 = (double *)malloc((2 * Q + 6) * sizeof(double)); /* 6 (Q/4 + Q/16 + ...) < 2Q */
     p->tw_hi = (double *)malloc(2 * P * p->nhi * sizeof(double));
     p->tw_lo = (double *)malloc(2 * P * p->lo_span * sizeof(double));
     p->cs = (double *)malloc((h * h + 1) * sizeof(double));
     p->sn = (double *)malloc((h * h + 1) * sizeof(double));
-    if (!p->wq || !p->tw_hi || !p->tw_lo || !p->cs || !p->sn) {
+    if (!p->wq || !p->tw4 || !p->tw_hi || !p->tw_lo || !p->cs || !p->sn) {
         rp_fft_free(p);
         return 1;
     }
     for (size_t m = 0; m < Q; m++) unit_root(m, Q, p->wq + 2 * m);
+    /* the twiddles of each radix-4 pass, in the order the pass reads them */
+    {
+        size_t n = Q, s = 1, off = 0;
+        for (int pass = 0; pass < p->log4; pass++, n /= 4, s *= 4)
+            for (size_t pp = 0; pp < n / 4; pp++, off += 6)
+                for (size_t k = 1; k <= 3; k++) {
+                    p->tw4[off + 2 * (k - 1)] = p->wq[2 * (k * pp * s)];
+                    p->tw4[off + 2 * (k - 1) + 1] = p->wq[2 * (k * pp * s) + 1];
+                }
+    }
     for (size_t n1 = 0; n1 < P; n1++) {
         for (size_t hh = 0; hh < p->nhi; hh++)
             unit_root(n1 * p->lo_span * hh, p->N, p->tw_hi + 2 * (n1 * p->nhi + hh));
@@ -66,18 +79,27 @@ int rp_fft_init(rp_fft_plan *p, size_t P, size_t Q) {
             p->cs[(kk - 1) * h + (j - 1)] = w[0];
             p->sn[(kk - 1) * h + (j - 1)] = -w[1];
         }
+    /* Rader halves the arithmetic of prime lengths; small or composite P stay direct */
+    if (P >= 31) {
+        const int code = rp_rader_init(&p->rader, P);
+        if (code == 1) {
+            rp_fft_free(p);
+            return 1;
+        }
+        p->use_rader = code == 0;
+    }
     return 0;
 }
 
-/* One radix-4 pass of a Stockham FFT: n-point sub-transforms at stride s. */
+/* One radix-4 pass of a Stockham FFT: n-point sub-transforms at stride s; tw holds
+ * (w1, w2, w3) = W^(pp s), W^(2 pp s), W^(3 pp s) for pp < n / 4, contiguous. */
 static inline void radix4_pass(const double *restrict src, double *restrict dst,
-                               const double *restrict W, size_t n, size_t s, const int sign) {
+                               const double *restrict tw, size_t n, size_t s, const int sign) {
     const size_t n1 = n / 4;
     for (size_t pp = 0; pp < n1; pp++) {
-        const double *w1 = W + 2 * (pp * s), *w2 = W + 2 * (2 * pp * s);
-        const double *w3 = W + 2 * (3 * pp * s);
-        const double w1r = w1[0], w1i = sign * w1[1], w2r = w2[0], w2i = sign * w2[1];
-        const double w3r = w3[0], w3i = sign * w3[1];
+        const double *t = tw + 6 * pp;
+        const double w1r = t[0], w1i = sign * t[1], w2r = t[2], w2i = sign * t[3];
+        const double w3r = t[4], w3i = sign * t[5];
         const double *a = src + 2 * s * pp, *b = src + 2 * s * (pp + n1);
         const double *c = src + 2 * s * (pp + 2 * n1), *d = src + 2 * s * (pp + 3 * n1);
         double *o0 = dst + 2 * s * (4 * pp), *o1 = dst + 2 * s * (4 * pp + 1);
@@ -104,17 +126,47 @@ static inline void radix4_pass(const double *restrict src, double *restrict dst,
     }
 }
 
+/* The last radix-4 pass (n = 4): all twiddles are 1. */
+static inline void radix4_last(const double *restrict src, double *restrict dst, size_t s,
+                               const int sign) {
+    const double *a = src, *b = src + 2 * s, *c = src + 4 * s, *d = src + 6 * s;
+    double *o0 = dst, *o1 = dst + 2 * s, *o2 = dst + 4 * s, *o3 = dst + 6 * s;
+    for (size_t q = 0; q < s; q++) {
+        const double ar = a[2 * q], ai = a[2 * q + 1], br = b[2 * q], bi = b[2 * q + 1];
+        const double cr = c[2 * q], ci = c[2 * q + 1], dr = d[2 * q], di = d[2 * q + 1];
+        const double apcr = ar + cr, apci = ai + ci, amcr = ar - cr, amci = ai - ci;
+        const double bpdr = br + dr, bpdi = bi + di;
+        const double jr = -sign * (bi - di), ji = sign * (br - dr);
+        o0[2 * q] = apcr + bpdr;
+        o0[2 * q + 1] = apci + bpdi;
+        o1[2 * q] = amcr - jr;
+        o1[2 * q + 1] = amci - ji;
+        o2[2 * q] = apcr - bpdr;
+        o2[2 * q + 1] = apci - bpdi;
+        o3[2 * q] = amcr + jr;
+        o3[2 * q + 1] = amci + ji;
+    }
+}
+
 /* Q-point FFT of one row x[Q][2] (radix-4 Stockham autosort, natural order in and out);
  * y is scratch of the same size.  sign = +1 forward, -1 inverse (no scaling). */
 static void fft_row(const rp_fft_plan *p, double *x, double *y, const int sign) {
     const size_t Q = p->Q;
     double *src = x, *dst = y;
     size_t n = Q, s = 1;
+    const double *tw = p->tw4;
     for (int pass = 0; pass < p->log4; pass++) {
-        if (sign > 0)
-            radix4_pass(src, dst, p->wq, n, s, 1);
-        else
-            radix4_pass(src, dst, p->wq, n, s, -1);
+        if (n == 4) {
+            if (sign > 0)
+                radix4_last(src, dst, s, 1);
+            else
+                radix4_last(src, dst, s, -1);
+        } else if (sign > 0) {
+            radix4_pass(src, dst, tw, n, s, 1);
+        } else {
+            radix4_pass(src, dst, tw, n, s, -1);
+        }
+        tw += 6 * (n / 4);
         n /= 4;
         s *= 4;
         double *t = src;
@@ -190,21 +242,30 @@ static inline void dot8x2(const double *restrict c, const double *restrict sn,
 /* P-point DFTs down the columns [c0, c0 + BLOCK) of z (twiddles are applied by the row
  * stage).  S: P rows of scratch, A/B: h rows each, acc: P + 2 rows, coef: 2 h. */
 static void column_block(const rp_fft_plan *p, double *z, size_t c0, int sign,
-                         const uint8_t *rows, double *S, double *A, double *B, double *acc,
-                         double *coef) {
+                         const uint8_t *rows, const uint8_t *live_in, double *S, double *A,
+                         double *B, double *acc, double *coef, double *rader_work) {
     const size_t P = p->P, Q = p->Q, h = (P - 1) / 2, w2 = 2 * BLOCK;
     const int fwd = sign > 0;
+    /* rows known to be zero: absent spectrum rows (inverse), absent time rows (forward) */
+    const uint8_t *live = fwd ? live_in : rows;
     for (size_t r = 0; r < P; r++) {
-        if (!fwd && rows && !rows[r])
+        if (live && !live[r])
             memset(S + r * w2, 0, w2 * sizeof(double));
         else
             memcpy(S + r * w2, z + 2 * (r * Q + c0), w2 * sizeof(double));
+    }
+    if (p->use_rader && !rows) {
+        double *out = acc + 2 * w2;
+        rp_rader_block(&p->rader, S, out, BLOCK, sign, rader_work);
+        for (size_t k = 0; k < P; k++)
+            memcpy(z + 2 * (k * Q + c0), out + k * w2, w2 * sizeof(double));
+        return;
     }
     /* sums and differences of rows j and P - j; pairs known to be zero are skipped */
     size_t nj = 0;
     size_t jlist[RP_FFT_MAX_HALF];
     for (size_t j = 1; j <= h; j++) {
-        if (!fwd && rows && !rows[j] && !rows[P - j]) continue;
+        if (live && !live[j] && !live[P - j]) continue;
         const double *u = S + j * w2, *v = S + (P - j) * w2;
         double *a = A + nj * w2, *bb = B + nj * w2;
         for (size_t i = 0; i < w2; i++) {
@@ -251,7 +312,7 @@ static void column_block(const rp_fft_plan *p, double *z, size_t c0, int sign,
 }
 
 static void column_stage(const rp_fft_plan *p, double *z, int sign, const uint8_t *rows,
-                         int n_threads) {
+                         const uint8_t *live_in, int n_threads) {
     const size_t P = p->P, Q = p->Q, h = (P - 1) / 2;
     const size_t nblocks = Q / BLOCK;
     (void)n_threads;
@@ -265,24 +326,29 @@ static void column_stage(const rp_fft_plan *p, double *z, int sign, const uint8_
         double *B = (double *)malloc((h + 1) * w2 * sizeof(double));
         double *acc = (double *)malloc((P + 2) * w2 * sizeof(double));
         double *coef = (double *)malloc((2 * h + 2) * sizeof(double));
-        if (S && A && B && acc && coef) {
+        double *rw = p->use_rader
+                         ? (double *)malloc(rp_rader_scratch(&p->rader, BLOCK) * sizeof(double))
+                         : NULL;
+        if (S && A && B && acc && coef && (rw || !p->use_rader)) {
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
             for (size_t blk = 0; blk < nblocks; blk++)
-                column_block(p, z, blk * BLOCK, sign, rows, S, A, B, acc, coef);
+                column_block(p, z, blk * BLOCK, sign, rows, live_in, S, A, B, acc, coef, rw);
         }
         free(S);
         free(A);
         free(B);
         free(acc);
         free(coef);
+        free(rw);
     }
 }
 
 /* Q-point transforms of the rows, with the four-step twiddles: applied after a forward
  * transform, before an inverse one (with the 1/N scaling after it). */
-static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) {
+static void row_stage(const rp_fft_plan *p, double *z, int sign, const uint8_t *live,
+                      int n_threads) {
     const size_t P = p->P, Q = p->Q;
     const double scale = 1.0 / (double)p->N;
     (void)n_threads;
@@ -297,6 +363,7 @@ static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) 
 #endif
             for (size_t r = 0; r < P; r++) {
                 double *x = z + 2 * r * Q;
+                if (live && !live[r]) continue;
                 if (sign > 0) {
                     fft_row(p, x, y, 1);
                     if (r > 0) twiddle_row(p, x, r, 1);
@@ -311,12 +378,13 @@ static void row_stage(const rp_fft_plan *p, double *z, int sign, int n_threads) 
     }
 }
 
-void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1, int n_threads) {
-    row_stage(p, z, 1, n_threads);
-    column_stage(p, z, 1, need_k1, n_threads);
+void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1,
+                    const uint8_t *live_n1, int n_threads) {
+    row_stage(p, z, 1, live_n1, n_threads);
+    column_stage(p, z, 1, need_k1, live_n1, n_threads);
 }
 
 void rp_fft_inverse(const rp_fft_plan *p, double *z, const uint8_t *nonzero_k1, int n_threads) {
-    column_stage(p, z, -1, nonzero_k1, n_threads);
-    row_stage(p, z, -1, n_threads);
+    column_stage(p, z, -1, nonzero_k1, NULL, n_threads);
+    row_stage(p, z, -1, NULL, n_threads);
 }

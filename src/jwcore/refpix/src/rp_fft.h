@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rp_rader.h"
+
 /* Largest (P - 1) / 2 supported by the column stage. */
 #define RP_FFT_MAX_HALF 512
 
@@ -26,11 +28,14 @@ typedef struct {
     int log4;      /* number of radix-4 passes of the Q-point FFT */
     int radix2;    /* 1 when Q is 2 * 4^log4 */
     double *wq;    /* [Q][2]  exp(-2 pi i m / Q) */
+    double *tw4;   /* twiddles of the radix-4 passes, pass after pass */
     double *tw_hi; /* [P][nhi][2]  W_N^(n1 * lo_span * h) */
     double *tw_lo; /* [P][lo_span][2]  W_N^(n1 * l) */
     size_t lo_span, nhi;
     double *cs;    /* [h][h]  cos(2 pi j k / P), j, k = 1..h with h = (P-1)/2 */
     double *sn;    /* [h][h]  sin(2 pi j k / P) */
+    int use_rader; /* P prime: unpruned column stages go through Rader's algorithm */
+    rp_rader rader;
 } rp_fft_plan;
 
 /* 0 on success, 1 when memory is short, 2 when N is not P * 2^k with P odd (P <= 1025)
@@ -39,8 +44,10 @@ int rp_fft_init(rp_fft_plan *p, size_t P, size_t Q);
 void rp_fft_free(rp_fft_plan *p);
 
 /* Forward transform of z[P][Q] (time layout) into the spectrum z[P][Q] (natural order).
- * need_k1: NULL, or P flags; rows k1 without the flag are left undefined. */
-void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1, int n_threads);
+ * need_k1: NULL, or P flags; rows k1 without the flag are left undefined.
+ * live_n1: NULL, or P flags; time rows n1 without the flag are taken as zero (not read). */
+void rp_fft_forward(const rp_fft_plan *p, double *z, const uint8_t *need_k1,
+                    const uint8_t *live_n1, int n_threads);
 
 /* Inverse transform (with the 1/N factor) of the spectrum z[P][Q] into the time layout.
  * nonzero_k1: NULL, or P flags; rows k1 without the flag are taken as zero. */

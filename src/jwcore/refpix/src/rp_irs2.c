@@ -26,6 +26,7 @@ typedef struct {
     int64_t *lay;     /* [row] layout index of time position c' in detector row 0 */
     float *t0[2];     /* [N] reference output of the two groups of a pair, time order */
     double *zf, *zs;  /* [2N] complex work */
+    uint8_t *r0_rows; /* [P] time rows of the layout holding spread reference samples */
     int nt;
 } irs2_work;
 
@@ -39,6 +40,7 @@ static void work_free(irs2_work *w) {
     free(w->t0[1]);
     free(w->zf);
     free(w->zs);
+    free(w->r0_rows);
 }
 
 static int work_init(irs2_work *w, const rp_irs2_plan *p, size_t ngroups, int n_threads) {
@@ -65,8 +67,13 @@ static int work_init(irs2_work *w, const rp_irs2_plan *p, size_t ngroups, int n_
     w->t0[1] = (float *)malloc(N * sizeof(float));
     w->zf = (double *)malloc(2 * N * sizeof(double));
     w->zs = (double *)malloc(2 * N * sizeof(double));
-    if (!w->b || !w->line || !w->off || !w->lay || !w->t0[0] || !w->t0[1] || !w->zf || !w->zs)
+    w->r0_rows = (uint8_t *)calloc(P, 1);
+    if (!w->b || !w->line || !w->off || !w->lay || !w->t0[0] || !w->t0[1] || !w->zf || !w->zs ||
+        !w->r0_rows)
         return 1;
+    /* about a third of the layout rows never receive a reference sample: their FFTs are
+     * skipped */
+    for (size_t i = 0; i < p->n_hs; i++) w->r0_rows[(size_t)p->ht[i] % P] = 1;
     for (size_t s = 0; s < 5; s++) {
         for (size_t c = 0; c < p->row; c++) w->off[s * p->row + c] = -1;
         for (size_t u = 0; u < p->sector; u++)
@@ -168,8 +175,10 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
     for (size_t i = 0; i < N; i++) {
         if (t[i] != 0.0f) continue;
         double num = 0.0, den = 0.0;
+        /* the series wraps around (mode="wrap"); only the first and last h samples need it */
+        const int wraps = i < h || i + h >= N;
         for (size_t k = 0; k < L; k++) {
-            const size_t j = (i + N + k - h) % N;
+            const size_t j = wraps ? (i + N + k - h) % N : i + k - h;
             const double wk = (double)p->cos_w[L - 1 - k];
             num += (double)t[j] * wk;
             den += (t[j] != 0.0f) ? wk : 0.0;
@@ -189,7 +198,7 @@ static void reference_output(irs2_work *w, const float *g, const float *ln, floa
  * normal samples after each; leaves the final series in t0 and in w->zf (layout). */
 static void fourier_fill(irs2_work *w) {
     const rp_irs2_plan *p = w->p;
-    const size_t N = w->N, Q = w->fft.Q, P = w->fft.P;
+    const size_t Q = w->fft.Q, P = w->fft.P;
     double *z = w->zf;
     for (int it = 0; it < p->n_iter; it++) {
 #ifdef _OPENMP
@@ -201,7 +210,7 @@ static void fourier_fill(irs2_work *w) {
                 z[2 * i] = (double)w->t0[0][r * p->row + c];
                 z[2 * i + 1] = (double)w->t0[1][r * p->row + c];
             }
-        rp_fft_forward(&w->fft, z, p->aa_rows, w->nt);
+        rp_fft_forward(&w->fft, z, p->aa_rows, NULL, w->nt);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif
@@ -226,7 +235,6 @@ static void fourier_fill(irs2_work *w) {
                 w->t0[1][r * p->row + c] = (float)z[2 * i + 1];
             }
     }
-    (void)N;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(w->nt) schedule(static)
 #endif
@@ -236,7 +244,7 @@ static void fourier_fill(irs2_work *w) {
             z[2 * i] = (double)w->t0[0][r * p->row + c];
             z[2 * i + 1] = (double)w->t0[1][r * p->row + c];
         }
-    rp_fft_forward(&w->fft, z, NULL, w->nt);
+    rp_fft_forward(&w->fft, z, NULL, NULL, w->nt);
 }
 
 static inline void cmul(double ar, double ai, double br, double bi, double *r, double *i) {
@@ -330,7 +338,7 @@ static void correct_pair(irs2_work *w, const float *in, float *out, size_t g0, s
                         w->zs[2 * k] = (double)detrended(w, gi, ln, r, ka, c);
                         w->zs[2 * k + 1] = (double)detrended(w, gi, ln, r, ka + 1, c);
                     }
-            rp_fft_forward(&w->fft, w->zs, NULL, w->nt);
+            rp_fft_forward(&w->fft, w->zs, NULL, w->r0_rows, w->nt);
             combine(w, (int)q, ka - 1);
             rp_fft_inverse(&w->fft, w->zs, NULL, w->nt);
             /* tiles of detector rows: stored rows or columns are then read and written in

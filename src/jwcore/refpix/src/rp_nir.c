@@ -22,7 +22,6 @@ typedef struct {
     float *bf;         /* gather buffer, float32 precision */
     double *bd;        /* gather buffer, float64 precision */
     double *lev_cls;   /* [ncls] level subtracted from each class (0 when none) */
-    double *line_lev;  /* [nline] level per stored column (or row) */
     float *row;        /* [nx] copy of the row being corrected in place */
     rp_side_work side; /* side-pixel work space */
 } nir_scratch;
@@ -40,7 +39,6 @@ static void scratch_free(nir_scratch *sc) {
     free(sc->bf);
     free(sc->bd);
     free(sc->lev_cls);
-    free(sc->line_lev);
     free(sc->row);
     rp_side_free(&sc->side);
 }
@@ -48,13 +46,11 @@ static void scratch_free(nir_scratch *sc) {
 static int scratch_alloc(nir_scratch *sc, const rp_nir_plan *p) {
     memset(sc, 0, sizeof(*sc));
     const size_t nset = max_set_len(p) + 1;
-    const size_t nline = p->det_cols_along_x ? p->nx : p->ny;
     sc->bf = (float *)malloc(nset * sizeof(float));
     sc->bd = (double *)malloc(nset * sizeof(double));
     sc->lev_cls = (double *)calloc((size_t)p->ncls + 1, sizeof(double));
-    sc->line_lev = (double *)malloc((nline + 1) * sizeof(double));
     sc->row = (float *)malloc((p->nx + 1) * sizeof(float));
-    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->line_lev || !sc->row;
+    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->row;
     if (!bad && p->side_mode != RP_SIDE_NONE) bad = rp_side_alloc(&sc->side, p) != 0;
     if (bad) {
         scratch_free(sc);
@@ -149,31 +145,21 @@ static void apply_row(const rp_nir_plan *p, const float *restrict a, float *rest
     }
 }
 
-static void apply_plane(const rp_nir_plan *p, const float *in, float *out, int f32,
-                        nir_scratch *sc) {
-    const int side = p->side_mode != RP_SIDE_NONE;
-    const double *sig = side ? sc->side.signal : NULL; /* [nchan][nrows_det] */
-    for (size_t y = 0; y < p->ny; y++) {
-        const float *a = in + y * p->nx;
-        float *b = out + y * p->nx;
-        if (a == b) {
-            memcpy(sc->row, a, p->nx * sizeof(float));
-            a = sc->row;
-        }
-        apply_row(p, a, b, y, f32, sc->line_lev, sig);
-    }
-}
-
-static void correct_group(const rp_nir_plan *p, const float *in, float *out, int f32,
-                          nir_scratch *sc, rp_level *cls_lev) {
+/* Phase 1 for one group: the level of each stored line and, with side pixels, the signal
+ * of each detector row, into lev[nline] and sig[nchan * nrows_det]. */
+static void group_levels(const rp_nir_plan *p, const float *in, int f32, nir_scratch *sc,
+                         rp_level *cls_lev, double *lev, double *sig) {
     class_levels(p, in, f32, sc, cls_lev);
     const size_t nline = p->det_cols_along_x ? p->nx : p->ny;
     for (size_t i = 0; i < nline; i++) {
         const int16_t c = p->line_cls[i];
-        sc->line_lev[i] = c >= 0 ? sc->lev_cls[c] : 0.0;
+        lev[i] = c >= 0 ? sc->lev_cls[c] : 0.0;
     }
-    if (p->side_mode != RP_SIDE_NONE) rp_side_signal(p, in, f32, sc->lev_cls, &sc->side);
-    apply_plane(p, in, out, f32, sc);
+    if (sig) {
+        rp_side_signal(p, in, f32, sc->lev_cls, &sc->side);
+        memcpy(sig, sc->side.signal, (size_t)(p->nchan > 0 ? p->nchan : 1) * p->nrows_det *
+                                         sizeof(double));
+    }
 }
 
 int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngroups,
@@ -183,11 +169,21 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
         return RP_ERR_ARG;
     if (p->side_mode == RP_SIDE_SIRS && (!p->line_chan || !p->kern_left || !p->kern_right))
         return RP_ERR_ARG;
-    const size_t npix = p->ny * p->nx;
+    const size_t npix = p->ny * p->nx, nline = p->det_cols_along_x ? p->nx : p->ny;
     const int side = p->side_mode != RP_SIDE_NONE;
+    const size_t nsig = side ? (size_t)(p->nchan > 0 ? p->nchan : 1) * p->nrows_det : 0;
+    double *lev_all = (double *)malloc(ngroups * nline * sizeof(double) + 1);
+    double *sig_all = side ? (double *)malloc(ngroups * nsig * sizeof(double) + 1) : NULL;
+    if (!lev_all || (side && !sig_all)) {
+        free(lev_all);
+        free(sig_all);
+        return RP_ERR_ALLOC;
+    }
     int nerr = 0;
     (void)n_threads;
-    /* groups are independent once their precision is known, so they are shared out whole */
+    /* Phase 1 reads only reference pixels and all of it precedes phase 2, which writes every
+     * pixel: in-place calls are safe, and the pixels are shared out evenly whatever the
+     * number of groups. */
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : nerr)
 #endif
@@ -203,10 +199,28 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
             if (!ok) continue;
             /* float32 until the first side correction has produced a float64 buffer */
             const int f32 = !side || (g == 0 && first_f32);
-            correct_group(p, in + g * npix, out + g * npix, f32, &sc, cls_lev);
+            group_levels(p, in + g * npix, f32, &sc, cls_lev, lev_all + g * nline,
+                         side ? sig_all + g * nsig : NULL);
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (size_t k = 0; k < ngroups * p->ny; k++) {
+            if (!ok) continue;
+            const size_t g = k / p->ny, y = k % p->ny;
+            const int f32 = !side || (g == 0 && first_f32);
+            const float *a = in + g * npix + y * p->nx;
+            float *b = out + g * npix + y * p->nx;
+            if (a == b) {
+                memcpy(sc.row, a, p->nx * sizeof(float));
+                a = sc.row;
+            }
+            apply_row(p, a, b, y, f32, lev_all + g * nline, side ? sig_all + g * nsig : NULL);
         }
         if (ok) scratch_free(&sc);
         free(cls_lev);
     }
+    free(lev_all);
+    free(sig_all);
     return nerr ? RP_ERR_ALLOC : RP_OK;
 }

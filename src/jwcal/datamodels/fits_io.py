@@ -212,16 +212,24 @@ def table_to_array(data) -> np.ndarray:
     if data is None:
         return None
     arr = np.asarray(data)
+    # Through FITS_rec.field, columns come with TZERO/TSCAL applied: unsigned integers are
+    # stored as signed ones offset by TZERO (the raw record array would give those).
+    cols = {
+        name: (data.field(name) if hasattr(data, "field") else arr[name])
+        for name in arr.dtype.names
+    }
     fields = []
     for name in arr.dtype.names:
-        dt = arr.dtype[name]
+        col = np.asarray(cols[name])
+        dt = col.dtype
+        shape = col.shape[1:]
         if dt.kind == "S":
-            fields.append((name, f"U{max(dt.itemsize, 1)}", dt.shape))
+            fields.append((name, f"U{max(dt.itemsize, 1)}", shape))
         else:
-            fields.append((name, dt.base.newbyteorder("="), dt.shape))
+            fields.append((name, dt.base.newbyteorder("="), shape))
     out = np.empty(arr.shape, dtype=[(n, d, s) if s else (n, d) for n, d, s in fields])
     for name, dt, _ in fields:
-        col = arr[name]
+        col = cols[name]
         if dt.startswith("U") if isinstance(dt, str) else False:
             out[name] = np.char.decode(np.asarray(col), "ascii", errors="replace")
         else:

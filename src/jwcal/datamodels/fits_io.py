@@ -56,15 +56,15 @@ class ImageSource:
             self.dtype = None  # scaled data: let astropy apply BSCALE/BZERO
         plain = fileinfo and not compressed and isinstance(hdu, (fits.ImageHDU, fits.PrimaryHDU))
         self._offset = fileinfo["datLoc"] if plain else None
-        self._mm = None
 
     def _memmap(self):
-        if self._mm is None:
-            count = int(np.prod(self.shape)) if self.shape else 0
-            self._mm = np.memmap(
-                self.path, dtype=self._raw, mode="r", offset=self._offset, shape=(count,)
-            ).reshape(self.shape)
-        return self._mm
+        # A fresh map per read, dropped by the caller: pages of a kept map stay in the
+        # process's resident set, so reading a large file (a ramp integration by
+        # integration, a dark frame by frame) would count the whole file in its memory.
+        count = int(np.prod(self.shape)) if self.shape else 0
+        return np.memmap(
+            self.path, dtype=self._raw, mode="r", offset=self._offset, shape=(count,)
+        ).reshape(self.shape)
 
     def _convert(self, raw: np.ndarray) -> np.ndarray:
         if self._unsigned is not None:
@@ -90,7 +90,7 @@ class ImageSource:
         return self._convert(np.ascontiguousarray(self._memmap()[index]))
 
     def close(self):
-        self._mm = None
+        pass
 
 
 class FitsSource:

@@ -14,6 +14,7 @@ from jwcore.ramp import (
     RampFitResult,
     RampProducts,
     fit_ramps_likely,
+    fit_ramps_ols,
     stack_optional,
 )
 
@@ -169,14 +170,35 @@ def suppress_one_good_group_ramps(groupdq: np.ndarray) -> int:
 def fit_ols(
     inp: RampInputs, *, suppress_one_group: bool, save_opt: bool, n_threads: int
 ) -> RampFitResult:
-    """Least squares with optimal weighting (OLS_C), integration by integration.
+    """Least squares with optimal weighting (OLS_C).
 
-    The Poisson variance needs the exposure's median rate, so each integration is read twice
-    (:class:`jwcore.ramp.OlsRampFitter`); the result equals a fit of the whole exposure.
+    Ramps held as one contiguous cube are fitted in one call, which reads each row of every
+    integration once.  Others (MIRI ramps with groups dropped are views) are fitted one
+    integration at a time, so that no copy of the whole cube is made; the Poisson variance
+    needs the exposure's median rate, so each integration is then read twice
+    (:class:`jwcore.ramp.OlsRampFitter`).  Both give the same numbers.
     """
     nints, ngroups, ny, nx = inp.data.shape
     # stcal only suppresses one-good-group ramps when integrations have several groups.
     suppress = bool(suppress_one_group) and ngroups > 1
+    if _contiguous(inp.data, np.float32) and _contiguous(inp.groupdq, np.uint8):
+        return fit_ramps_ols(
+            inp.data,
+            inp.groupdq,
+            inp.pixeldq,
+            inp.readnoise,
+            inp.gain,
+            frame_time=inp.frame_time,
+            group_time=inp.group_time,
+            nframes=inp.nframes,
+            groupgap=inp.groupgap,
+            dropframes1=inp.dropframes1,
+            zeroframe=inp.zeroframe,
+            average_dark_current=inp.average_dark_current,
+            suppress_one_group=suppress,
+            save_opt=save_opt,
+            n_threads=n_threads,
+        )
     fitter = OlsRampFitter(
         inp.pixeldq,
         inp.readnoise,
@@ -208,6 +230,10 @@ def fit_ols(
             getattr(ints, name)[i] = getattr(plane, name)
     rate = fitter.finish()
     return RampFitResult(rate=rate, rateints=ints, optional=stack_optional(opts) if opts else None)
+
+
+def _contiguous(a: np.ndarray, dtype) -> bool:
+    return a.dtype == dtype and a.flags.c_contiguous and a.dtype.isnative
 
 
 def fit_likely(inp: RampInputs, *, n_threads: int) -> RampFitResult:

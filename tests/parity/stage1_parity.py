@@ -27,7 +27,7 @@ DQ_MATCH_MIN = 0.999
 # Several jwst steps in one fresh process: starting jwst costs seconds each time.
 # Each job: [class, input, kwargs, output_dir, patches]; a patch names a jwst step class
 # used internally (e.g. by clean_flicker_noise) and the reference overrides to give it,
-# since offline jwst cannot ask CRDS for them.
+# since offline jwst cannot ask CRDS for them, or "identity" to make it return its input.
 _BATCH = r"""
 import importlib, json, sys
 def _cls(path):
@@ -36,6 +36,9 @@ def _cls(path):
 for cls, inp, kw, outdir, patches in json.loads(sys.argv[1]):
     for target, overrides in patches.items():
         klass = _cls(target)
+        if overrides == "identity":
+            klass.run = lambda self, model, *a, **k: model
+            continue
         orig = klass.__init__
         def init(self, *a, _orig=orig, _ov=overrides, **k):
             _orig(self, *a, **k)

@@ -6,7 +6,14 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["writeable", "reject_superstripe", "is_irs2", "science_region", "frame_read_pattern"]
+__all__ = [
+    "writeable",
+    "reject_superstripe",
+    "is_irs2",
+    "science_region",
+    "frame_read_pattern",
+    "reference_dq",
+]
 
 
 def writeable(model, name: str) -> np.ndarray:
@@ -62,3 +69,25 @@ def frame_read_pattern(ngroups: int, nframes: int) -> list[list[int]]:
     """Frame numbers (1-based) averaged into each group, with no dropped frames, as jwst
     builds the read pattern of a frame-averaged exposure."""
     return [[x + 1 + g * nframes for x in range(nframes)] for g in range(ngroups)]
+
+
+def reference_dq(ref, name: str = "dq") -> np.ndarray:
+    """The DQ array of a reference file in the standard JWST flag values.
+
+    A reference file's DQ_DEF table says which bit means which flag; jwst translates the
+    bits through it when it opens the file (bits it does not name are dropped), so the
+    steps do too.  Without a DQ_DEF table the array is taken as it is.
+    """
+    from ..dqflags import pixel as PIXEL
+
+    dq = np.asarray(getattr(ref, name))
+    table = getattr(ref, "dq_def", None)
+    if table is None or not len(table):
+        return dq.astype(np.uint32, copy=False)
+    out = np.zeros(dq.shape, dtype=np.uint32)
+    for record in table:
+        flag = PIXEL.get(str(record["NAME"]).strip())
+        if flag is None:
+            continue
+        out[(dq & np.uint32(record["VALUE"])) != 0] |= np.uint32(flag)
+    return out

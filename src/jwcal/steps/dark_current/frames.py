@@ -13,6 +13,7 @@ import numpy as np
 
 from ...errors import ReferenceFileError
 from ...references.subarray import check_instrument, region_of
+from .._ramps import reference_dq
 
 __all__ = ["DarkFrames"]
 
@@ -101,7 +102,7 @@ class DarkFrames:
         """The reference DQ as one image (a 4-D MIRI DQ is OR-ed over integrations)."""
         if not self.ref.has("dq"):
             return 0
-        dq = np.asarray(self.ref.dq)
+        dq = reference_dq(self.ref)
         if dq.ndim == 4:
             out = dq[0, 0].copy()
             for i in range(1, self.nints):

@@ -9,6 +9,7 @@ from ...dqflags import pixel as PIXEL
 from ...errors import InputError
 from ...references.subarray import fit_to_exposure
 from ...stpipe import Param, Step
+from .._ramps import reference_dq
 
 __all__ = ["FlatFieldStep"]
 
@@ -112,7 +113,7 @@ def apply_flat(science, flat, inverse: bool = False) -> None:
         Multiply by the flat instead of dividing.
     """
     fdata = np.array(flat.data, dtype=np.float32)
-    fdq = np.array(flat.dq, dtype=np.uint32) if flat.has("dq") else np.zeros(fdata.shape, "u4")
+    fdq = reference_dq(flat).copy() if flat.has("dq") else np.zeros(fdata.shape, np.uint32)
     ferr = np.asarray(flat.err, dtype=np.float32) if flat.has("err") else np.zeros_like(fdata)
     fdq[np.isnan(fdata)] |= _BAD
     fdq[fdata == 0.0] |= _BAD

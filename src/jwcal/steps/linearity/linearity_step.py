@@ -9,7 +9,7 @@ from jwcore.detector import linearize, prepare_linearity_coeffs
 from ... import datamodels
 from ...dqflags import group as GROUP
 from ...stpipe import Step
-from .._ramps import frame_read_pattern, reject_superstripe, writeable
+from .._ramps import frame_read_pattern, reference_dq, reject_superstripe, writeable
 
 __all__ = ["LinearityStep"]
 
@@ -37,7 +37,7 @@ class LinearityStep(Step):
             self.log.warning("No LINEARITY reference file; linearity skipped")
             self.record_step_status(model, "SKIPPED")
             return model
-        ref_dq = ref.dq if ref.has("dq") else None
+        ref_dq = reference_dq(ref) if ref.has("dq") else None
         coeffs, pdq = prepare_linearity_coeffs(ref.coeffs, ref_dq, model.pixeldq)
         inverse = None
         read_pattern = None

@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import datamodels
 from ...stpipe import Step
-from .._ramps import writeable
+from .._ramps import reference_dq, writeable
 
 __all__ = ["ResetStep"]
 
@@ -46,7 +46,7 @@ class ResetStep(Step):
         istart = int(start) - 1 if start is not None else 0
         iend = int(end) if end is not None else int(model.meta.exposure.nints or nints_file)
         igroup = min(ngroups, ref_ngroups)
-        model.pixeldq = model.pixeldq | np.asarray(ref.dq, dtype=np.uint32)
+        model.pixeldq = model.pixeldq | reference_dq(ref)
         for i in range(istart, iend):
             if i - istart >= nints_file:
                 break

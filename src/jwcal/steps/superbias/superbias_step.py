@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import datamodels
 from ...stpipe import Step
-from .._ramps import reject_superstripe, writeable
+from .._ramps import reference_dq, reject_superstripe, writeable
 
 __all__ = ["SuperBiasStep"]
 
@@ -32,7 +32,7 @@ class SuperBiasStep(Step):
             return model
         bias = np.array(ref.data, dtype=np.float32)
         bias[np.isnan(bias)] = 0.0
-        model.pixeldq = model.pixeldq | np.asarray(ref.dq, dtype=np.uint32)
+        model.pixeldq = model.pixeldq | reference_dq(ref)
         data = writeable(model, "data")
         for ints in data:
             ints -= bias

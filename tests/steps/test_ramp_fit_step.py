@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from ramps_testdata import gain_model, ramp_model, readnoise_model
+from synthetic_ramps import gain_model, ramp_model, readnoise_model
 
 from jwcal import datamodels as dm
 from jwcal.dqflags import group as GROUP

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from ramps_testdata import ramp_model
+from synthetic_ramps import ramp_model
 
 from jwcal import datamodels as dm
 from jwcal.dqflags import pixel as PIXEL

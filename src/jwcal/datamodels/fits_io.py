@@ -87,7 +87,8 @@ class ImageSource:
         """Read ``array[index]`` only (e.g. one integration of a ramp)."""
         if self.dtype is None or self._offset is None:
             return np.ascontiguousarray(self.load()[index])
-        return self._convert(np.ascontiguousarray(self._memmap()[index]))
+        # _convert makes the one (native, contiguous) copy straight from the mapped view.
+        return self._convert(self._memmap()[index])
 
     def close(self):
         pass

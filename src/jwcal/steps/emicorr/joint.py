@@ -11,7 +11,6 @@ the 'joint' algorithm of the JWST emicorr step (jwst 3.0), with the same arithme
 from __future__ import annotations
 
 import numpy as np
-from scipy import interpolate
 
 from jwcore.detector import emi_phase_sums
 
@@ -20,6 +19,10 @@ __all__ = ["fit_and_subtract_joint"]
 
 def _waveform(refwave: np.ndarray):
     """Cubic-spline waveform over one period, wrapped at both ends."""
+    # Imported here: scipy.interpolate takes a second to import, and every stage-1 run
+    # imports this module while few run the (by default skipped) emicorr step.
+    from scipy import interpolate
+
     ext = np.concatenate(([refwave[-1]], refwave, [refwave[0]]))
     phase_ext = (np.arange(len(refwave) + 2) - 0.5) / len(refwave)
     return interpolate.interp1d(phase_ext, ext, kind="cubic"), phase_ext

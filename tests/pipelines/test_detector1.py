@@ -172,3 +172,25 @@ def test_command_line(nircam, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / f"{stem(nircam)}_rate.fits").exists()
     assert (tmp_path / f"{stem(nircam)}_rateints.fits").exists()
+
+
+def test_a_segment_of_one_integration_still_gets_rateints(nircam, tmp_path):
+    """NINTS counts the exposure's integrations: a segment file holding one of them (here
+    the second, INTSTART = INTEND = 2) is a multi-integration product all the same."""
+    raw = dm.open(nircam.uncal)
+    seg = dm.Level1bModel(raw.data[1:2].copy())
+    seg.update(raw)
+    seg.meta.exposure.integration_start = 2
+    seg.meta.exposure.integration_end = 2
+    if raw.has("zeroframe"):
+        seg.zeroframe = raw.zeroframe[1:2]
+    seg.group = raw.group
+    seg.int_times = raw.int_times[1:2]
+    path = seg.save(tmp_path / f"{stem(nircam)}-seg002_uncal.fits")
+    steps = overrides(nircam)
+    Detector1Pipeline.call(
+        str(path), steps=steps, output_dir=str(tmp_path / "out"), save_results=True
+    )
+    ints = dm.open(tmp_path / "out" / f"{stem(nircam)}-seg002_rateints.fits")
+    assert ints.data.shape == (1, 64, 64)
+    assert ints.meta.exposure.integration_start == 2

@@ -137,7 +137,8 @@ class Detector1Pipeline(Pipeline):
         if self.save_calibrated_ramp:
             self.save_model(model, "ramp")
 
-        nints = model.shape[0]
+        # NINTS of the exposure: a segment of a long exposure can hold one integration.
+        nints = max(int(model.meta.get("exposure.nints") or 1), model.shape[0])
         if self.ramp_fit.skip:
             result, ints = self.ramp_fit.run(model), None
         else:

@@ -47,21 +47,43 @@ Detector1Pipeline.call(args["input"], output_dir=args["out"], save_results=True,
 """
 
 
-def simulate(workdir: Path, name: str, spec, seed: int):
-    """The simulated exposure of a case (made once, reused by later runs)."""
-    from jwcal.simulate import simulate_exposure
+_SIMULATE = r"""
+import json, sys
+from jwcal.simulate import simulate_exposure
+a = json.loads(sys.argv[1])
+sim = simulate_exposure(a["dir"], "nircam", "nrca1", subarray=a["sub"], readpatt="BRIGHT2",
+                        ngroups=a["ngroups"], nints=a["nints"], seed=a["seed"])
+print(json.dumps({"uncal": str(sim.uncal), "refdir": a["dir"] + "/refs",
+                  "refs": sim.refs_by_type()}))
+"""
 
+_OFFLINE = r"""
+import json, sys
+from jwcal.testing.oracle import offline_environment
+print(json.dumps(offline_environment(sys.argv[1])))
+"""
+
+
+def simulate(workdir: Path, name: str, spec, seed: int):
+    """The simulated exposure of a case (made once, reused by later runs).
+
+    Simulations run in their own process: this one stays small, because a child's peak
+    RSS as the kernel reports it starts from its parent's size at the fork.
+    """
     sub, ngroups, nints = spec
     d = workdir / name
     done = d / "done.json"
     if done.exists():
         return json.loads(done.read_text())
     t = time.perf_counter()
-    sim = simulate_exposure(
-        d, "nircam", "nrca1", subarray=sub, readpatt="BRIGHT2", ngroups=ngroups, nints=nints,
-        seed=seed,
-    )  # fmt: skip
-    info = {"uncal": str(sim.uncal), "refdir": str(d / "refs"), "refs": sim.refs_by_type()}
+    a = {"dir": str(d), "sub": sub, "ngroups": ngroups, "nints": nints, "seed": seed}
+    out = subprocess.run(
+        [sys.executable, "-c", _SIMULATE, json.dumps(a)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    info = json.loads(out.strip().splitlines()[-1])
     done.write_text(json.dumps(info))
     print(f"simulated {name} in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     return info
@@ -89,11 +111,17 @@ def run_jwcal(info, out: Path) -> dict:
     return timed(cmd, env)
 
 
-def run_jwst(info, out: Path, scratch: Path) -> dict:
-    from jwcal.testing.oracle import offline_environment
+def offline_env(scratch: Path) -> dict:
+    """The environment in which jwst runs with no CRDS server (computed in a child)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _OFFLINE, str(scratch)], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out)
 
+
+def run_jwst(info, out: Path, scratch: Path) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    env.update(offline_environment(scratch))
+    env.update(offline_env(scratch))
     payload = json.dumps({"input": info["uncal"], "refs": info["refs"], "out": str(out)})
     return timed([sys.executable, "-c", _JWST, payload], env)
 

@@ -150,3 +150,25 @@ def test_dilate_matches_reference(rng, n):
     mask[0, 0] = mask[-1, -1] = True
     np.testing.assert_array_equal(dilate_mask(mask, n), _dilate(mask, n))
     np.testing.assert_array_equal(dilate_mask(mask, n, n_threads=2), _dilate(mask, n))
+
+
+@pytest.mark.parametrize("n_grow", [1, 3])
+@pytest.mark.parametrize("fraction", [0.002, 0.05, 0.6])
+def test_sparse_and_dense_growth_match_reference(rng, n_grow, fraction):
+    """Growth works on the neighbourhoods of the flagged pixels when they are few and by
+    separable dilation when they are many: both give the reference's flags, edges too."""
+    ny, nx, ngroups = 61, 97, 5
+    rate = np.full((ny, nx), 100.0, np.float32)
+    hot = rng.random((ny, nx)) < fraction
+    hot[0, 0] = hot[ny - 1, 5] = hot[7, nx - 1] = True
+    rate[hot] = rng.uniform(6000, 20000, hot.sum())
+    t = np.arange(1, ngroups + 1, dtype=np.float32)
+    data = (1000 + rate * t[:, None, None])[np.newaxis].astype(np.float32)
+    thresh = np.full((ny, nx), 30000.0, np.float32)
+    rp = [[2 * g + 1, 2 * g + 2] for g in range(ngroups)]
+    for pattern in (None, rp):
+        gdq = np.zeros(data.shape, np.uint8)
+        expected = reference(data, gdq, thresh, n_grow, read_pattern=pattern)
+        flag_saturation(data, gdq, thresh, n_pix_grow_sat=n_grow, read_pattern=pattern)
+        np.testing.assert_array_equal(gdq, expected)
+    assert (gdq & SAT).any()

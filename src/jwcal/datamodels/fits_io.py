@@ -56,15 +56,15 @@ class ImageSource:
             self.dtype = None  # scaled data: let astropy apply BSCALE/BZERO
         plain = fileinfo and not compressed and isinstance(hdu, (fits.ImageHDU, fits.PrimaryHDU))
         self._offset = fileinfo["datLoc"] if plain else None
-        self._mm = None
 
     def _memmap(self):
-        if self._mm is None:
-            count = int(np.prod(self.shape)) if self.shape else 0
-            self._mm = np.memmap(
-                self.path, dtype=self._raw, mode="r", offset=self._offset, shape=(count,)
-            ).reshape(self.shape)
-        return self._mm
+        # A fresh map per read, dropped by the caller: pages of a kept map stay in the
+        # process's resident set, so reading a large file (a ramp integration by
+        # integration, a dark frame by frame) would count the whole file in its memory.
+        count = int(np.prod(self.shape)) if self.shape else 0
+        return np.memmap(
+            self.path, dtype=self._raw, mode="r", offset=self._offset, shape=(count,)
+        ).reshape(self.shape)
 
     def _convert(self, raw: np.ndarray) -> np.ndarray:
         if self._unsigned is not None:
@@ -87,10 +87,11 @@ class ImageSource:
         """Read ``array[index]`` only (e.g. one integration of a ramp)."""
         if self.dtype is None or self._offset is None:
             return np.ascontiguousarray(self.load()[index])
-        return self._convert(np.ascontiguousarray(self._memmap()[index]))
+        # _convert makes the one (native, contiguous) copy straight from the mapped view.
+        return self._convert(self._memmap()[index])
 
     def close(self):
-        self._mm = None
+        pass
 
 
 class FitsSource:
@@ -212,16 +213,21 @@ def table_to_array(data) -> np.ndarray:
     if data is None:
         return None
     arr = np.asarray(data)
-    # Columns through the table's own accessor: it applies TZERO/TSCAL, which an unsigned
-    # column needs (uint32 is stored as int32 with TZERO = 2**31).
-    cols = {n: (data.field(n) if hasattr(data, "field") else arr[n]) for n in arr.dtype.names}
+    # Through FITS_rec.field, columns come with TZERO/TSCAL applied: unsigned integers are
+    # stored as signed ones offset by TZERO (the raw record array would give those).
+    cols = {
+        name: (data.field(name) if hasattr(data, "field") else arr[name])
+        for name in arr.dtype.names
+    }
     fields = []
     for name in arr.dtype.names:
-        dt = np.asarray(cols[name]).dtype
+        col = np.asarray(cols[name])
+        dt = col.dtype
+        shape = col.shape[1:]
         if dt.kind == "S":
-            fields.append((name, f"U{max(dt.itemsize, 1)}", dt.shape))
+            fields.append((name, f"U{max(dt.itemsize, 1)}", shape))
         else:
-            fields.append((name, dt.base.newbyteorder("="), dt.shape))
+            fields.append((name, dt.base.newbyteorder("="), shape))
     out = np.empty(arr.shape, dtype=[(n, d, s) if s else (n, d) for n, d, s in fields])
     for name, dt, _ in fields:
         col = cols[name]

@@ -165,8 +165,10 @@ def detect_jumps_twopoint(
         flag_4_neighbors=bool(flag_4_neighbors),
         max_jump_to_flag_neighbors=float(max_jump_to_flag_neighbors),
         min_jump_to_flag_neighbors=float(min_jump_to_flag_neighbors),
-        after_jump_e1=electrons_threshold(after_jump_flag_dn1, g),
-        after_jump_e2=electrons_threshold(after_jump_flag_dn2, g),
+        # The thresholds only matter when groups are flagged after jumps; the median of the
+        # gain is a pass over the whole image, so it is not taken otherwise.
+        after_jump_e1=electrons_threshold(after_jump_flag_dn1, g) if n1 > 0 else 0.0,
+        after_jump_e2=electrons_threshold(after_jump_flag_dn2, g) if n2 > 0 else 0.0,
         after_jump_n1=n1,
         after_jump_n2=n2,
         min_diffs_single_pass=int(min_diffs_single_pass),

@@ -18,6 +18,7 @@ def median_sum(
     data: npt.NDArray[np.float32],
     gdq: npt.NDArray[np.uint8],
     zeroframe: npt.NDArray[np.float32] | None,
+    gain: npt.NDArray[np.float32],
     out: npt.NDArray[np.float64],
     n_threads: int = ...,
 ) -> None: ...

@@ -111,16 +111,24 @@ cdef int _check_plane(arr, Py_ssize_t ny, Py_ssize_t nx, str name) except -1:
 
 def median_sum(OlsSetup setup, const float[:, :, :, ::1] data,
                const uint8_t[:, :, :, ::1] gdq, const float[:, :, ::1] zeroframe,
-               double[:, ::1] out, int n_threads=1):
+               const float[:, ::1] gain, double[:, ::1] out, int n_threads=1):
     _check_inputs(data, gdq, zeroframe)
+    _check_plane(gain, data.shape[2], data.shape[3], "gain")
     _check_plane(out, data.shape[2], data.shape[3], "median_sum")
     cdef jw_ols_params p = setup.p
     _shape(&p, data)
     if data.size == 0:
         return
+    # The median pass reads the data, the group DQ, the zero frame and the gain (which
+    # ramps are clean); the other inputs are not used and are set to NULL, not left as
+    # stack garbage.
     cdef jw_ols_input inp
     inp.data = &data[0, 0, 0, 0]
     inp.gdq = &gdq[0, 0, 0, 0]
+    inp.pixeldq = NULL
+    inp.readnoise = NULL
+    inp.dark = NULL
+    inp.gain = &gain[0, 0]
     inp.zeroframe = &zeroframe[0, 0, 0] if zeroframe is not None else NULL
     cdef int code
     with nogil:
@@ -278,6 +286,10 @@ def count(OlsSetup setup, const float[:, :, :, ::1] data, const uint8_t[:, :, :,
     cdef jw_ols_input inp
     inp.data = &data[0, 0, 0, 0]
     inp.gdq = &gdq[0, 0, 0, 0]
+    inp.pixeldq = NULL
+    inp.readnoise = NULL
+    inp.gain = NULL
+    inp.dark = NULL
     inp.zeroframe = &zeroframe[0, 0, 0] if zeroframe is not None else NULL
     cdef int code
     with nogil:

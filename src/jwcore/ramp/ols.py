@@ -220,7 +220,7 @@ class OlsRampFitter:
         if self.n_fitted:
             raise RuntimeError("add_median after fit_integration: give every median first")
         d4, g4, zf = self._one(data, groupdq, zeroframe)
-        _ols.median_sum(self._setup, d4, g4, zf, self._median, self.n_threads)
+        _ols.median_sum(self._setup, d4, g4, zf, self.gain, self._median, self.n_threads)
         self.n_median += 1
 
     def fit_integration(self, data, groupdq, zeroframe=None, *, save_opt: bool = False):

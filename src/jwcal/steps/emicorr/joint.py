@@ -19,6 +19,8 @@ __all__ = ["fit_and_subtract_joint"]
 
 def _waveform(refwave: np.ndarray):
     """Cubic-spline waveform over one period, wrapped at both ends."""
+    # Imported here: scipy.interpolate takes a second to import, and every stage-1 run
+    # imports this module while few run the (by default skipped) emicorr step.
     from scipy import interpolate
 
     ext = np.concatenate(([refwave[-1]], refwave, [refwave[0]]))

@@ -63,6 +63,43 @@ void jw_dilate_square(const uint8_t *in, uint8_t *out, uint8_t *tmp, size_t ny, 
     }
 }
 
+/* OR `bit` into dq over the (2r+1) x (2r+1) square around every nonzero pixel of mask:
+ * the same as dilating the mask and OR-ing the result in, but it touches only the
+ * neighbourhoods of the (few) flagged pixels.  `count` is the number of nonzero pixels;
+ * dense masks go through the separable dilation, whose cost does not depend on it. */
+static void grow_flag(const uint8_t *mask, size_t count, uint8_t *dq, uint8_t bit,
+                      uint8_t *grown, uint8_t *tmp, size_t ny, size_t nx, int n, int nt) {
+    const size_t r = (size_t)n, npix = ny * nx;
+    if (count == 0) return;
+    if (count * (2 * r + 1) > npix / 4) {
+        jw_dilate_square(mask, grown, tmp, ny, nx, n, nt);
+        for (size_t i = 0; i < npix; i++)
+            if (grown[i]) dq[i] |= bit;
+        return;
+    }
+    for (size_t y = 0; y < ny; y++) {
+        const uint8_t *m = mask + y * nx;
+        const size_t ya = y >= r ? y - r : 0, yb = szmin(ny - 1, y + r);
+        size_t x = 0;
+        while (x < nx) {
+            if (x + 8 <= nx) {
+                uint64_t w;
+                memcpy(&w, m + x, 8);
+                if (!w) {
+                    x += 8;
+                    continue;
+                }
+            }
+            if (m[x]) {
+                const size_t xa = x >= r ? x - r : 0, xb = szmin(nx - 1, x + r);
+                for (size_t yy = ya; yy <= yb; yy++)
+                    for (size_t xx = xa; xx <= xb; xx++) dq[yy * nx + xx] |= bit;
+            }
+            x++;
+        }
+    }
+}
+
 int jw_flag_saturation(const float *data, const float *thresh, const uint8_t *nosat,
                        const float *bias, const double *frame_mean, const double *frame_last,
                        const double *frame_count, uint8_t *gdq, float *zframe,
@@ -105,10 +142,13 @@ int jw_flag_saturation(const float *data, const float *thresh, const uint8_t *no
             dq[i] = v;
         }
         if (n_grow > 0) {
-            for (size_t i = 0; i < npix; i++) mask[i] = (dq[i] & f.saturated) != 0;
-            jw_dilate_square(mask, grown, tmp, ny, nx, n_grow, nt);
-            for (size_t i = 0; i < npix; i++)
-                if (grown[i]) dq[i] |= f.saturated;
+            size_t count = 0;
+            for (size_t i = 0; i < npix; i++) {
+                const uint8_t m = (dq[i] & f.saturated) != 0;
+                mask[i] = m;
+                count += m;
+            }
+            grow_flag(mask, count, dq, f.saturated, grown, tmp, ny, nx, n_grow, nt);
         }
     }
 
@@ -136,9 +176,9 @@ int jw_flag_saturation(const float *data, const float *thresh, const uint8_t *no
                     dq[i] |= f.do_not_use;
             }
             if (flag) {
-                jw_dilate_square(flag, grown, tmp, ny, nx, n_grow, nt);
-                for (size_t i = 0; i < npix; i++)
-                    if (grown[i]) dq[i] |= f.do_not_use;
+                size_t count = 0;
+                for (size_t i = 0; i < npix; i++) count += flag[i];
+                grow_flag(flag, count, dq, f.do_not_use, grown, tmp, ny, nx, n_grow, nt);
             }
         }
         if (ngroups > 2) {

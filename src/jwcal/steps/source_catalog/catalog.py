@@ -87,7 +87,7 @@ def build_catalog(
         cols[name] = value
         desc[name] = text
 
-    put("label", seg.label, "Unique source identification label number")
+    put("label", seg.label.astype(np.int32), "Unique source identification label number")
     put("xcentroid", seg.xcentroid, "X pixel value of the source centroid (0 indexed)")
     put("ycentroid", seg.ycentroid, "Y pixel value of the source centroid (0 indexed)")
     sky = wcs.pixel_to_world(seg.xcentroid, seg.ycentroid) if wcs is not None else None
@@ -137,11 +137,12 @@ def build_catalog(
     put("sharpness", sharp, "The DAOFind source sharpness statistic")
     put("roundness", rnd, "The DAOFind source roundness statistic")
     nn, nd = nearest_neighbours(xy, seg.label)
-    put("nn_label", nn, "The label number of the nearest neighbor")
+    put("nn_label", np.asarray(nn).astype(np.int32), "The label number of the nearest neighbor")
     put("nn_dist", nd * u.pix, "The distance in pixels to the nearest neighbor")
 
     put("isophotal_flux", seg.flux * jy, "Isophotal flux")
-    put("isophotal_flux_err", seg.flux_err * jy, "Isophotal flux error")
+    # float32 like the ERR array it comes from (jwst's column type)
+    put("isophotal_flux_err", seg.flux_err.astype(np.float32) * jy, "Isophotal flux error")
     ab, ab_err = flux_to_abmag(seg.flux, seg.flux_err)
     put("isophotal_abmag", ab, "Isophotal AB magnitude")
     put("isophotal_abmag_err", ab_err, "Isophotal AB magnitude error")
@@ -150,8 +151,8 @@ def build_catalog(
     put("isophotal_area", seg.area * u.pix**2, "Isophotal area")
     put("semimajor_sigma", seg.semimajor_sigma * u.pix, _SHAPE_DESC.format("semimajor"))
     put("semiminor_sigma", seg.semiminor_sigma * u.pix, _SHAPE_DESC.format("semiminor"))
-    put("ellipticity", seg.ellipticity, "1 minus the ratio of the 1-sigma lengths of the "
-        "semimajor and semiminor axes")  # fmt: skip
+    ell_desc = "1 minus the ratio of the 1-sigma lengths of the semimajor and semiminor axes"
+    put("ellipticity", seg.ellipticity * u.dimensionless_unscaled, ell_desc)
     put("orientation", seg.orientation * u.deg, "The angle (degrees) between the positive X "
         "axis and the major axis (increases counter-clockwise)")  # fmt: skip
     if wcs is not None and crpix is not None:

@@ -25,7 +25,7 @@ _FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 class Detection:
     """What detection hands to the measurements."""
 
-    data: np.ndarray  #: background-subtracted image (Jy), float64
+    data: np.ndarray  #: background-subtracted image (Jy), in the image's precision
     convolved: np.ndarray  #: its smoothed version (centroids and shapes are measured on it)
     segm: object  #: photutils SegmentationImage (labels 1..n)
     background: np.ndarray
@@ -129,7 +129,8 @@ def detect_sources(
         _log.warning("Error determining sky background: %s", exc.args[0])
         return None
     threshold = snr_threshold * rms
-    sub = np.asarray(data, dtype=np.float64) - background
+    # in the image's precision (float32 for an _i2d), as jwst subtracts it
+    sub = np.asarray(data) - background.astype(np.asarray(data).dtype, copy=False)
     if kernel_fwhm > 0:
         conv = smooth(sub, gaussian_kernel(kernel_fwhm), coverage_mask)
     else:

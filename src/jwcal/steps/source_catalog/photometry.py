@@ -79,7 +79,10 @@ def aperture_fluxes(data, err, xy, radii, bkg_per_pixel):
     apers = [CircularAperture(pos, r) for r in radii]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = aperture_photometry(data, apers, error=err)
+        # in float64, as photutils treats jwst's (Quantity) arrays: same sums to the last bit
+        table = aperture_photometry(
+            np.asarray(data, dtype=np.float64), apers, error=np.asarray(err, dtype=np.float64)
+        )
     flux = np.empty((len(radii), len(pos)))
     ferr = np.empty_like(flux)
     for i, ap in enumerate(apers):

@@ -140,7 +140,7 @@ class SourceCatalogStep(Step):
             (self.ci1_star_threshold, self.ci2_star_threshold),
             crpix=None if None in crpix else crpix,
         )
-        catalog.meta.update(_catalog_meta(apert, offset))
+        catalog.meta.update(self._catalog_meta(apert, offset))
         self.log.info("%d sources in the catalog", len(catalog))
         if self.save_results:
             self._write(model, catalog, labels)
@@ -173,6 +173,36 @@ class SourceCatalogStep(Step):
         err = np.asarray(model.err, dtype=np.float32) * factor
         return data, err
 
+    def _catalog_meta(self, apert, offset) -> dict:
+        """The table's metadata, with jwst's keys (photutils' date/version/settings first)."""
+        import sys
+        import time
+
+        import astropy
+        import photutils
+        import scipy
+
+        from ... import __version__
+
+        version = {
+            "Python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "astropy": astropy.__version__,
+            "photutils": photutils.__version__,
+            "jwcal": __version__,
+        }
+        kron = tuple(self.kron_params) if self.kron_params else (2.5, 1.4, 0.0)
+        return {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            "version": version,
+            "local_bkg_width": self.localbkg_width,
+            "aperture_mask_method": self.apermask_method,
+            "kron_params": kron,
+            "aperture_params": apert.as_dict(),
+            "abvega_offset": offset,
+        }
+
     # ----- outputs ------------------------------------------------------------------------
     def _write(self, model, catalog, labels) -> None:
         path = Path(self.make_output_path(ext=".ecsv"))
@@ -191,24 +221,3 @@ class SourceCatalogStep(Step):
         if out is not None:
             model.meta.segmentation_map = Path(out).name
             self.log.info("Wrote segmentation map: %s", out)
-
-
-def _catalog_meta(apert, offset) -> dict:
-    import sys
-
-    import astropy
-    import numpy
-    import photutils
-    import scipy
-
-    from ... import __version__
-
-    versions = {
-        "Python": sys.version.split()[0],
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "astropy": astropy.__version__,
-        "photutils": photutils.__version__,
-        "jwcal": __version__,
-    }
-    return {"versions": versions, "aperture_params": apert.as_dict(), "abvega_offset": offset}

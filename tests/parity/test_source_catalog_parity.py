@@ -142,3 +142,42 @@ def test_catalog_metadata_matches_jwst(runs):
     for key in ("aperture_radii", "aperture_corrections", "aperture_ee"):
         np.testing.assert_allclose(cat.meta["aperture_params"][key],
                                    ref.meta["aperture_params"][key], rtol=1e-7)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("error::stdatamodels.exceptions.ValidationWarning")
+def test_simulated_references_read_by_stdatamodels(tmp_path):
+    """The simulator's APCORR and ABVEGAOFFSET files open as jwst's models and hold the
+    same values jwcal reads."""
+    from stdatamodels.jwst import datamodels as sdm
+
+    from jwcal import datamodels as dm
+    from jwcal.simulate.catalogrefs import CatalogRefs
+    from jwcal.simulate.instruments import (
+        default_exp_type,
+        detector_spec,
+        read_pattern,
+        subarray_spec,
+    )
+    from jwcal.simulate.reffiles import RefWriter
+
+    for inst, det_name, cls in (("NIRCAM", "NRCB5", sdm.NrcImgApcorrModel),
+                                ("NIRISS", "NIS", sdm.NisImgApcorrModel),
+                                ("MIRI", "MIRIMAGE", sdm.MirImgApcorrModel),
+                                ("FGS", "GUIDER2", sdm.FgsImgApcorrModel)):  # fmt: skip
+        det = detector_spec(inst, det_name)
+        w = RefWriter(tmp_path / det_name, det, subarray_spec(det, None),
+                      read_pattern(det, None), exp_type=default_exp_type(det))  # fmt: skip
+        CatalogRefs(w).write_all()
+        with cls(str(w.paths["apcorr"])) as ref:
+            theirs = ref.apcorr_table
+            ref.validate()
+        ours = dm.open(w.paths["apcorr"]).apcorr_table
+        assert len(theirs) == len(ours) > 0
+        for col in ("eefraction", "radius", "apcorr", "skyin", "skyout"):
+            np.testing.assert_array_equal(np.asarray(theirs[col]), ours[col])
+        with sdm.ABVegaOffsetModel(str(w.paths["abvegaoffset"])) as ref:
+            ref.validate()
+            theirs = ref.abvega_offset
+        ours = dm.open(w.paths["abvegaoffset"]).abvega_offset
+        np.testing.assert_array_equal(np.asarray(theirs["abvega_offset"]),
+                                      np.asarray(ours["abvega_offset"]))  # fmt: skip

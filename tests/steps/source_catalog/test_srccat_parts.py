@@ -118,3 +118,19 @@ def test_sharpness_and_roundness_of_a_point_and_a_bar():
     bar[10, 6:15] = 1.0
     _, rnd = sharpness_roundness(bar, np.array([[10.0, 10.0]]), 2.0)
     assert abs(rnd[0]) > 0.5
+
+
+def test_sigma_clip_equals_astropy():
+    from astropy.stats import SigmaClip
+
+    from jwcal.steps.source_catalog.photometry import _sigma_clip
+
+    rng = np.random.default_rng(9)
+    for k in range(20):
+        v = rng.normal(0, 1, 500).astype(np.float32)
+        v[: k * 3] += rng.uniform(3, 30, k * 3).astype(np.float32)
+        v[-1] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = SigmaClip(sigma=3.0)(v, masked=False)
+        np.testing.assert_array_equal(np.sort(_sigma_clip(v)), np.sort(ref))

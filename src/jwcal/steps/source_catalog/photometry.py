@@ -47,22 +47,33 @@ def _finite_positions(xy: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sigma_clip(values: np.ndarray, sigma: float = 3.0, maxiters: int = 5) -> np.ndarray:
+    """The values left after iterative clipping at ``sigma`` standard deviations about
+    the median (non-finite values dropped first), as astropy's ``SigmaClip`` defaults do:
+    at most ``maxiters`` rounds, stopping when a round removes nothing."""
+    kept = values[np.isfinite(values)]
+    for _ in range(maxiters):
+        cen = np.nanmedian(kept)
+        std = np.nanstd(kept)
+        new = kept[(kept >= cen - std * sigma) & (kept <= cen + std * sigma)]
+        if new.size == kept.size:
+            break
+        kept = new
+    return kept
+
+
 def local_background(data: np.ndarray, xy: np.ndarray, r_in: float, r_out: float):
     """Sigma-clipped (3 sigma) median in a sky annulus per source, and its standard error
     sqrt(pi / 2N) * std (the error of a median of N values)."""
-    from astropy.stats import SigmaClip
-    from astropy.utils.exceptions import AstropyUserWarning
     from photutils.aperture import CircularAnnulus
 
     masks = CircularAnnulus(_finite_positions(xy), r_in, r_out).to_mask(method="center")
-    clip = SigmaClip(sigma=3.0)
     n = len(masks)
     med, std, count = np.empty(n), np.empty(n), np.empty(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", AstropyUserWarning)
         for i, m in enumerate(masks):
-            values = clip(m.get_values(data), masked=False)
+            values = _sigma_clip(m.get_values(data))
             count[i] = values.size
             med[i] = np.median(values)
             std[i] = np.std(values)

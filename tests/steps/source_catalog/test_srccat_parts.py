@@ -43,7 +43,7 @@ def test_smooth_equals_astropy_convolve(holes, fwhm):
     np.testing.assert_allclose(smooth(a, gaussian_kernel(fwhm), m), ref, atol=1e-14)
 
 
-@pytest.mark.parametrize(("mesh", "box", "out"), [((3, 3), 1000, (300, 280)),
+@pytest.mark.parametrize(("mesh", "box", "out"), [((3, 3), 100, (280, 260)),
                                                   ((4, 5), 64, (256, 300)),
                                                   ((7, 3), (30, 100), (200, 290))])  # fmt: skip
 def test_separable_zoom_equals_scipy_zoom(mesh, box, out):

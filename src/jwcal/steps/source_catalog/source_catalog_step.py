@@ -95,14 +95,14 @@ class SourceCatalogStep(Step):
             apcorr = self._table(model, "apcorr", "apcorr_table")
             offsets = self._table(model, "abvegaoffset", "abvega_offset")
         except ReferenceFileError as exc:
-            self.log.warning("%s Source catalog will not be created.", exc)
+            self.log.warning("%s: the source catalog will not be created", exc)
             return None
         ee = (self.aperture_ee1, self.aperture_ee2, self.aperture_ee3)
         try:
             apert = aperture_params(apcorr, model.meta, ee)
             offset = abvega_offset_for(offsets, model.meta)
         except ReferenceFileError as exc:
-            self.log.warning("%s Source catalog will not be created.", exc)
+            self.log.warning("%s: the source catalog will not be created", exc)
             return None
 
         image, err = self._to_jy(model)

@@ -39,6 +39,10 @@ __all__ = [
     "NisImgPhotomModel",
     "MirImgPhotomModel",
     "FgsImgPhotomModel",
+    "NrcImgApcorrModel",
+    "NisImgApcorrModel",
+    "MirImgApcorrModel",
+    "FgsImgApcorrModel",
     "DQ_DEF_COLUMNS",
     "REFTYPE_MODELS",
 ]
@@ -350,6 +354,51 @@ class FgsImgPhotomModel(ReferenceFileModel):
     schema_def = _photom((("photmjsr", "f4"), ("uncertainty", "f4")))
 
 
+#: The radius (pixels), aperture correction and sky annulus of each encircled-energy fraction.
+_APCORR_COLUMNS = (
+    ("eefraction", "f4"),
+    ("radius", "f4"),
+    ("apcorr", "f4"),
+    ("skyin", "f4"),
+    ("skyout", "f4"),
+)
+
+
+def _apcorr(selectors):
+    return ModelSchema(
+        tables={"apcorr_table": TableSpec("APCORR", tuple(selectors) + _APCORR_COLUMNS)},
+        primary="apcorr_table",
+    )
+
+
+class NrcImgApcorrModel(ReferenceFileModel):
+    """NIRCam imaging aperture corrections (APCORR): rows by FILTER, PUPIL and EE fraction."""
+
+    reftypes = ("APCORR",)
+    schema_def = _apcorr((("filter", "U12"), ("pupil", "U15")))
+
+
+class NisImgApcorrModel(ReferenceFileModel):
+    """NIRISS imaging aperture corrections (APCORR): rows by FILTER, PUPIL and EE fraction."""
+
+    reftypes = ("APCORR",)
+    schema_def = _apcorr((("filter", "U12"), ("pupil", "U15")))
+
+
+class MirImgApcorrModel(ReferenceFileModel):
+    """MIRI imaging aperture corrections (APCORR): rows by FILTER, SUBARRAY and EE fraction."""
+
+    reftypes = ("APCORR",)
+    schema_def = _apcorr((("filter", "U12"), ("subarray", "U17")))
+
+
+class FgsImgApcorrModel(ReferenceFileModel):
+    """FGS aperture corrections (APCORR): rows by EE fraction only."""
+
+    reftypes = ("APCORR",)
+    schema_def = _apcorr(())
+
+
 #: REFTYPE -> the model class that reads it (the first, when several share a REFTYPE).
 REFTYPE_MODELS: dict[str, type[ReferenceFileModel]] = {}
 for _cls in (
@@ -373,6 +422,7 @@ for _cls in (
     PixelAreaModel,
     PictureFrameModel,
     NrcImgPhotomModel,
+    NrcImgApcorrModel,
 ):
     for _rt in _cls.reftypes:
         REFTYPE_MODELS.setdefault(_rt, _cls)

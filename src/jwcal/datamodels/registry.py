@@ -54,6 +54,13 @@ def _guess_fits(path: str):
                     "MIRI": reference.MirImgPhotomModel,
                     "FGS": reference.FgsImgPhotomModel,
                 }.get(inst, reference.NrcImgPhotomModel)
+            if reftype == "APCORR":
+                inst = str(prim.get("INSTRUME", "")).upper()
+                return {
+                    "NIRISS": reference.NisImgApcorrModel,
+                    "MIRI": reference.MirImgApcorrModel,
+                    "FGS": reference.FgsImgApcorrModel,
+                }.get(inst, reference.NrcImgApcorrModel)
             if reftype in reference.REFTYPE_MODELS:
                 return reference.REFTYPE_MODELS[reftype]
             raise InputError(f"{path}: reference type {reftype} is not one jwcal reads")

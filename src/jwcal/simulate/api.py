@@ -13,6 +13,7 @@ from .. import datamodels as dm
 from ..dqflags import pixel as DQ
 from ..errors import ConfigError
 from . import truth
+from .catalogrefs import CatalogRefs
 from .detector import (
     ipc_forward_kernel,
     make_detector_maps,
@@ -398,6 +399,7 @@ def simulate_exposure(
     _write_refs(w, setup, maps, guide is not None, dark_mode, nints)
     if sky is not None and guide is None:
         Stage2Refs(w, sky.ew.aperture, sky.phot).write_all(maps.qe, maps.dq, sky.area)
+        CatalogRefs(w).write_all()
     secs["write_refs"] = time.perf_counter() - t0
 
     # ----- truth --------------------------------------------------------------------------

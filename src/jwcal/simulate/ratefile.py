@@ -20,6 +20,7 @@ import numpy as np
 from .. import datamodels as dm
 from ..dqflags import pixel as DQ
 from ..errors import ConfigError
+from .catalogrefs import CatalogRefs
 from .detector import make_detector_maps
 from .geometry import aperture_for, sees_the_sky
 from .headers import ExposureId, _mjd, exposure_meta, timing
@@ -196,6 +197,7 @@ def simulate_rate(
 
     w = RefWriter(outdir / "refs", det, sub, rp, exp_type=exp_type, filt=filt, pupil=pup)
     Stage2Refs(w, sky.ew.aperture, sky.phot).write_all(maps.qe, maps.dq, sky.area)
+    CatalogRefs(w).write_all()
     meta_model = dm.ImageModel()
     meta_model.update(model)
     tp = truth_prefix

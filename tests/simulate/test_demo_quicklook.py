@@ -41,11 +41,17 @@ def test_image_and_dq_pngs(tmp_path):
     assert s.min() >= 0 and s.max() <= 1 and lo < hi
 
 
-def test_demo_writes_exposures_and_quicklooks(tmp_path):
+def test_demo_runs_the_three_stages(tmp_path):
+    from jwcal.datamodels import open as dm_open
     from jwcal.demo import run_demo
 
     lines = []
-    out = run_demo(tmp_path, subarray="SUB64P", ngroups=3, nexp=2, log=lines.append)
-    assert len(out["uncal"]) == 2 and all(p.exists() for p in out["uncal"])
-    assert len(out["quicklook"]) >= 6 and all(p.exists() for p in out["quicklook"])
+    out = run_demo(tmp_path, subarray="SUB160", ngroups=3, nexp=2, log=lines.append)
+    assert len(out["uncal"]) == 2 and len(out["detector1"]) == 2 and len(out["image2"]) == 2
+    (mosaic,) = out["image3"]
+    model = dm_open(mosaic)
+    assert model.meta.asn.pool_name == "jwcal_demo"
+    assert np.isfinite(model.data).mean() > 0.5
+    assert list(tmp_path.glob("image3/*_cat.ecsv"))
+    assert all(p.exists() and p.stat().st_size > 100 for p in out["quicklook"])
     assert any("demo finished" in line for line in lines)

@@ -2,8 +2,9 @@
 references (DISTORTION, FILTEROFFSET from the simulator; the other 14 types N/A).
 
 Tolerances, and why:
-- world coordinates within 1 mas on every pixel of a subarray and every third one of a full frame (the issue's requirement); both pipelines
-  build the same astropy transforms from the same reference, so they agree far better;
+- world coordinates within 1 mas (the issue's requirement) on every pixel of a subarray and
+  every third row and column of a full frame; both pipelines build the same astropy
+  transforms from the same reference, so they agree far better;
 - the bounding box identical, S_REGION to 1e-9 deg (its printed precision);
 - SIP: the same keywords, CRPIX/CRVAL exact, CD to 1e-8 relative, the same A/B/AP/BP
   orders, and the two FITS WCS (SIP forward, and inverse) within 1e-4 pixel of each other

@@ -1,6 +1,7 @@
 """``auto``: the pipelines of the JWST "Pipelines vs. Exposure Type" table, walked whole."""
 
 import argparse
+import dataclasses
 
 import pytest
 from jwcal_testdata import make_rate, make_uncal, write_refs
@@ -136,8 +137,11 @@ def test_runs_the_stages_in_order_until_one_is_missing(tmp_path, capsys, rng, mo
         "calwebb_detector1.cfg", is_pipeline=True,
     )  # fmt: skip
     monkeypatch.setitem(registry.PIPELINES, "calwebb_detector1", stand_in)
-    if registry.is_available(registry.PIPELINES["calwebb_image2"]):
-        pytest.skip("jwcal has image2 now: this case needs a missing stage-2 pipeline")
+    # jwcal has image2: stand in a stage-2 pipeline whose module does not exist.
+    missing = dataclasses.replace(
+        registry.PIPELINES["calwebb_image2"], target="jwcal_missing_module:Image2Pipeline"
+    )
+    monkeypatch.setitem(registry.PIPELINES, "calwebb_image2", missing)
     p = make_uncal(rng).save(tmp_path / "jw10_nrca1_uncal.fits")
     with pytest.raises(ConfigError, match="calwebb_image2 is not available in jwcal"):
         auto.run(_args(p, refdir=str(refdir), output_dir=str(tmp_path / "out")))

@@ -108,7 +108,7 @@ def test_save_parameters_without_input(tmp_path):
         (["dq_init", "{uncal}"], "no MASK reference file for NIRCAM NRCA1"),
         (["dq_init", "{uncal}", "--override_mask=nothere.fits"], "nothere.fits does not exist"),
         (["nonsense", "{uncal}"], "'nonsense' is not a pipeline, a step or a parameter file"),
-        (["detector1", "{uncal}"], "calwebb_detector1 is not available in jwcal"),
+        (["spec2", "{uncal}"], "calwebb_spec2 is not available in jwcal"),
         (["dq_init"], "no input file given"),
         (["dq_init", "{uncal}", "--output_dir"], "option --output_dir needs a value"),
         (["dq_init", "{uncal}", "-x"], "unknown option '-x'"),
@@ -128,8 +128,6 @@ def test_bad_input_is_one_line_nonzero_no_output(
     ]
     if args[0].endswith("bad_asn.json"):
         args = ["dq_init", args[0], "--override_mask=N/A"]
-    if args[0] == "detector1" and _available("calwebb_detector1"):
-        pytest.skip("jwcal has detector1 now")
     # In this process (a fresh one per case costs seconds): the code path is the same.
     from jwcal.cli import main
 
@@ -168,12 +166,6 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(data, tmp_path):
         assert run.returncode != 0 and "Traceback" not in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-
-
-def _available(alias):
-    from jwcal.stpipe import registry
-
-    return registry.is_available(registry.lookup(alias))
 
 
 def test_debug_shows_the_traceback(data, tmp_path):

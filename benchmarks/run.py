@@ -66,7 +66,7 @@ def outdir(case: C.Case, who: str, threads: int) -> Path:
 def run_one(who: str, case: C.Case, inp: Path, refdir: Path, threads: int) -> dict:
     out = outdir(case, who, threads)
     if who == "jwcal":
-        return measure.run_jwcal(case.jwcal, inp, refdir, out, threads)
+        return measure.run_jwcal(case.jwcal, inp, refdir, out, threads, case.jwcal_args)
     return measure.run_jwst(case.jwst, inp, refdir, out, inputs.CACHE / "crds", case.params)
 
 
@@ -82,7 +82,7 @@ def run_all(cases, args, with_jwst: bool) -> dict:
     for k in range(args.repeat):
         done = set()
         for case in cases:
-            if case.name not in files or case.name in failed:
+            if case.name not in files or case.name in failed or (case.heavy and k > 0):
                 continue
             t = threads_of(case, args.threads)
             kc, kj = keys(case, t)

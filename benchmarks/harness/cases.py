@@ -64,7 +64,9 @@ class Case:
     input: str = RAW
     threads: int = 1
     product: tuple[str, ...] = ("rate",)  # output suffixes compared, first found wins
-    params: dict = field(default_factory=dict, hash=False, compare=False)
+    params: dict = field(default_factory=dict, hash=False, compare=False)  # jwst's call
+    jwcal_args: tuple[str, ...] = ()  # extra command-line arguments of jwcal
+    heavy: bool = False  # run once whatever --repeat says (minutes of jwst each)
 
 
 FULL10 = Sim(ngroups=10)
@@ -79,8 +81,9 @@ I2 = "jwst.pipeline.Image2Pipeline"
 I3 = "jwst.pipeline.Image3Pipeline"
 
 
-def _d1(name, sim, label=None, group="pipeline", threads=1):
-    return Case(name, group, label or sim.label(), sim, "detector1", D1, threads=threads)
+def _d1(name, sim, label=None, group="pipeline", threads=1, jwcal_args=(), heavy=False):
+    return Case(name, group, label or sim.label(), sim, "detector1", D1, threads=threads,
+                jwcal_args=jwcal_args, heavy=heavy)  # fmt: skip
 
 
 def _step(alias, cls, sim, product):
@@ -97,7 +100,9 @@ def pipeline_cases(quick: bool) -> list[Case]:
         _d1("detector1-full10", FULL10),
         _d1("detector1-full5x3", FULL5X3),
         _d1("detector1-sub", SUB),
-        _d1("detector1-miri", MIRI),
+        # MIRI has no SUPERBIAS (jwst gets N/A for it, from CRDS or here); jwcal's saturation
+        # step stops without one unless told N/A as well
+        _d1("detector1-miri", MIRI, jwcal_args=("--steps.saturation.override_superbias=N/A",)),
         _d1("detector1-tso", TSO),
         Case("image2-full", "pipeline", "image2, NIRCam full-frame rate (F150W)", RATE_F150W,
              "image2", I2, input=RATE, product=("cal", "i2d")),
@@ -151,10 +156,12 @@ def scaling_cases(quick: bool) -> list[Case]:
         groups, ints, sizes, sub = (5, 10, 20, 50), (1, 3, 6), ("SUB320", "SUB640", "FULL"), "FULL"
     for ng in groups:
         sim = Sim(subarray=sub, ngroups=ng)
-        out.append(_d1(f"groups-{ng}", sim, f"{ng} groups ({sim.label()})", "scaling: groups"))
+        out.append(_d1(f"groups-{ng}", sim, f"{ng} groups ({sim.label()})", "scaling: groups",
+                       heavy=not quick and ng > 20))  # fmt: skip
     for ni in ints:
         sim = Sim(subarray=sub, ngroups=5, nints=ni)
-        out.append(_d1(f"ints-{ni}", sim, f"{ni} ints ({sim.label()})", "scaling: integrations"))
+        out.append(_d1(f"ints-{ni}", sim, f"{ni} integration(s) ({sim.label()})",
+                       "scaling: integrations", heavy=not quick and ni > 3))  # fmt: skip
     for s in sizes:
         sim = Sim(subarray=s, ngroups=10)
         out.append(_d1(f"size-{s}", sim, sim.label(), "scaling: detector size"))

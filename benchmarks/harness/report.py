@@ -71,7 +71,7 @@ def _parity(p: dict | None) -> tuple[str, str]:
     return rel, dq
 
 
-def table(rows: list[dict], group: str) -> list[str]:
+def table(rows: list[dict], group: str, repeat: int) -> list[str]:
     out = [
         "| case | jwst wall | jwcal wall | ratio | jwst CPU | jwcal CPU | ratio | jwst peak RSS "
         "| jwcal peak RSS | ratio | SCI rel. diff (median / 99.9%) | DQ identical |",
@@ -83,7 +83,8 @@ def table(rows: list[dict], group: str) -> list[str]:
         j, c = r["jwst"], r["jwcal"]
         rel, dq = _parity(r.get("parity"))
         f = lambda x, k: f"{x[k]:.1f} s" if x else "-"  # noqa: E731
-        out.append(f"| {r['label']} | {f(j, 'wall')} | {f(c, 'wall')} | {_ratio(j, c, 'wall')} "
+        label = r["label"] + (f" [{c['n']} run]" if c and c["n"] == 1 and repeat > 1 else "")
+        out.append(f"| {label} | {f(j, 'wall')} | {f(c, 'wall')} | {_ratio(j, c, 'wall')} "
                    f"| {f(j, 'cpu')} | {f(c, 'cpu')} | {_ratio(j, c, 'cpu')} | {_mem(j)} "
                    f"| {_mem(c)} | {_ratio(j, c, 'rss_mb')} | {rel} | {dq} |")  # fmt: skip
     return out
@@ -101,6 +102,7 @@ def markdown(result: dict) -> str:
         f"Each case: jwcal and jwst alternately, each in a fresh process, {opts['repeat']} "
         f"time(s); median wall and CPU (user + system) time of the process, largest peak "
         f"resident set (the whole process, imports and I/O included); ratios are jwst / jwcal. "
+        "Cases marked [1 run] ran once (minutes each). "
         f"jwcal runs with {opts['threads']} thread(s) unless the case says otherwise; jwst is "
         "single-threaded. Parity: `|jwcal - jwst| / |jwst|` of SCI on pixels both call good; DQ "
         "(GROUPDQ for ramps) identical. Inputs: simulated NIRCam NRCA1 (BRIGHT2) unless "
@@ -111,7 +113,7 @@ def markdown(result: dict) -> str:
         if r["group"] not in groups:
             groups.append(r["group"])
     for g in groups:
-        lines += ["", f"**{g}**", "", *table(result["rows"], g)]
+        lines += ["", f"**{g}**", "", *table(result["rows"], g, opts["repeat"])]
     if result.get("skipped"):
         lines += ["", "Not run: " + "; ".join(result["skipped"]) + "."]
     return "\n".join(lines) + "\n"

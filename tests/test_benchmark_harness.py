@@ -1,0 +1,77 @@
+"""The benchmark harness (benchmarks/run.py) works: case list, parity statistics, README
+update.  Nothing here times anything: speed is measured by the benchmarks only."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from harness import cases, parity, report  # noqa: E402
+
+
+def test_quick_dry_run_lists_the_cases():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--dry-run"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == [c.name for c in cases.all_cases(quick=True)]
+    assert "detector1-sub" in names and "step-jump" in names
+
+
+def test_sim_keys_differ_by_every_parameter():
+    base = cases.Sim()
+    variants = [cases.Sim(ngroups=5), cases.Sim(nints=2), cases.Sim(seed=2),
+                cases.Sim(subarray="SUB320"), cases.Sim(extra=("--tso",))]  # fmt: skip
+    keys = {base.key(), *(v.key() for v in variants)}
+    assert len(keys) == 1 + len(variants)
+
+
+def _write(path, sci, dq):
+    from astropy.io import fits
+
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(sci, name="SCI"),
+                  fits.ImageHDU(dq, name="DQ")]).writeto(path)  # fmt: skip
+
+
+def test_parity_statistics(tmp_path):
+    ours, theirs = tmp_path / "jwcal", tmp_path / "jwst"
+    ours.mkdir(), theirs.mkdir()
+    b = np.full((10, 10), 2.0, np.float32)
+    a = b.copy()
+    a[0, :5] = 2.2  # 10% off on 5 pixels
+    a[9, 9] = 1e6  # excluded: DO_NOT_USE in jwcal's DQ
+    dqa, dqb = np.zeros((10, 10), np.uint32), np.zeros((10, 10), np.uint32)
+    dqa[9, 9] = 1
+    _write(ours / "x_rate.fits", a, dqa)
+    _write(theirs / "x_rate.fits", b, dqb)
+    r = parity.main([str(ours), str(theirs), "cal", "rate"])
+    assert r["file"] == "x_rate.fits"
+    assert r["good_fraction"] == pytest.approx(0.99)
+    assert r["sci_rel_median"] == 0.0
+    assert r["sci_rel_p999"] == pytest.approx(0.1, rel=1e-5)
+    assert r["dq_identical"] == pytest.approx(0.99)
+    assert "error" in parity.main([str(ours), str(theirs), "i2d"])
+
+
+def test_markdown_and_readme_update(tmp_path):
+    row = {"group": "pipeline", "label": "case A", "jwcal": {"wall": 2.0, "cpu": 1.0,
+           "rss_mb": 100.0, "n": 1}, "jwst": {"wall": 8.0, "cpu": 5.0, "rss_mb": 2048.0, "n": 1},
+           "parity": {"sci_rel_median": 0.0, "sci_rel_p999": 1e-6, "dq_identical": 1.0}}  # fmt: skip
+    result = {"machine": report.machine(), "options": {"repeat": 1, "threads": 1},
+              "started": "now", "command": "python benchmarks/run.py", "load_start": 1.0,
+              "load_end": 1.5, "rows": [row], "skipped": []}  # fmt: skip
+    text = report.markdown(result)
+    assert (
+        "| case A | 8.0 s | 2.0 s | 4.0x | 5.0 s | 1.0 s | 5.0x | 2.00 GB | 100 MB | 20.5x" in text
+    )
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n## Performance\n{report.START}\nold\n{report.END}\n## Next\n")
+    report.update_readme(readme, text)
+    new = readme.read_text()
+    assert "old" not in new and "| case A |" in new and new.endswith(f"{report.END}\n## Next\n")

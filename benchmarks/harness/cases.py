@@ -100,9 +100,7 @@ def pipeline_cases(quick: bool) -> list[Case]:
         _d1("detector1-full10", FULL10),
         _d1("detector1-full5x3", FULL5X3),
         _d1("detector1-sub", SUB),
-        # MIRI has no SUPERBIAS (jwst gets N/A for it, from CRDS or here); jwcal's saturation
-        # step stops without one unless told N/A as well
-        _d1("detector1-miri", MIRI, jwcal_args=("--steps.saturation.override_superbias=N/A",)),
+        _d1("detector1-miri", MIRI),
         _d1("detector1-tso", TSO),
         Case("image2-full", "pipeline", "image2, NIRCam full-frame rate (F150W)", RATE_F150W,
              "image2", I2, input=RATE, product=("cal", "i2d")),

@@ -114,3 +114,14 @@ def test_reference_for_other_detector_or_region_is_an_error(tmp_path):
     small.meta.instrument.name, small.meta.instrument.detector = "NIRCAM", "NRCA1"
     with pytest.raises(ReferenceFileError, match="covers detector columns 1-64"):
         fit_to_exposure(small, _sci("SUB320", 1, 1, (320, 320)), "GAIN")
+
+
+def test_a_type_crds_has_none_of_is_not_applicable(tmp_path, monkeypatch):
+    # CRDS answers N/A for a MIRI SUPERBIAS (the saturation step asks every exposure for
+    # one); for NIRCam a missing SUPERBIAS is still an error.
+    monkeypatch.delenv("CRDS_PATH", raising=False)
+    miri = _sci(detector="MIRIMAGE")
+    miri.meta.instrument.name = "MIRI"
+    assert find_reference(miri.meta, "superbias", refdir=tmp_path) == "N/A"
+    with pytest.raises(ReferenceFileError, match="no SUPERBIAS reference file"):
+        find_reference(_sci().meta, "superbias", refdir=tmp_path)

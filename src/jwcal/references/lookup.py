@@ -24,6 +24,11 @@ __all__ = ["find_reference", "load_reference", "refdir_from_env", "NOT_APPLICABL
 #: The override value that says "no reference file": the step that needs it is skipped.
 NOT_APPLICABLE = "N/A"
 
+#: Reference types CRDS holds no file of for an instrument: asked for one, CRDS answers
+#: "N/A" (e.g. the saturation step asks every exposure for a SUPERBIAS; MIRI has none), so
+#: finding none here is that answer rather than a missing file.
+CRDS_HAS_NONE = {"MIRI": frozenset({"SUPERBIAS"})}
+
 
 def refdir_from_env() -> str | None:
     return os.environ.get("JWCAL_REFDIR") or None
@@ -132,6 +137,8 @@ def find_reference(meta, reftype: str, *, override=None, refdir=None) -> str:
     crds_path = _from_crds_cache(meta, rt)
     if crds_path:
         return crds_path
+    if rt in CRDS_HAS_NONE.get(sel.get("INSTRUME", ""), ()):
+        return NOT_APPLICABLE
     where = f" in {directory}" if directory else ""
     raise ReferenceFileError(
         f"no {rt} reference file{where} for {_describe(sel)}: give one with "

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stpipe"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import jwcal_testdata as td  # noqa: E402
 

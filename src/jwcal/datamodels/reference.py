@@ -100,6 +100,7 @@ class LinearityModel(ReferenceFileModel):
     schema_def = ModelSchema(
         arrays={
             "coeffs": ArraySpec("COEFFS", "float32", (3,), 0.0),
+            "inv_coeffs": ArraySpec("INV_COEFFS", "float32", (3,), None, like=None),
             "dq": ArraySpec("DQ", "uint32", (2,), 0, like="image"),
         },
         tables={"dq_def": _DQ_DEF},

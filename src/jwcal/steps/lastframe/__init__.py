@@ -1,0 +1,5 @@
+"""lastframe: flag the last group of MIRI ramps."""
+
+from .lastframe_step import LastFrameStep
+
+__all__ = ["LastFrameStep"]

@@ -1,0 +1,5 @@
+"""linearity: classical non-linearity correction."""
+
+from .linearity_step import LinearityStep
+
+__all__ = ["LinearityStep"]

@@ -1,0 +1,5 @@
+"""persistence: flag groups inside persistence windows (jwst 3.0)."""
+
+from .persistence_step import PersistenceStep
+
+__all__ = ["PersistenceStep"]

@@ -1,0 +1,5 @@
+"""superbias: subtract the superbias."""
+
+from .superbias_step import SuperBiasStep
+
+__all__ = ["SuperBiasStep"]

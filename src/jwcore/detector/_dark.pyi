@@ -1,0 +1,6 @@
+import numpy as np
+import numpy.typing as npt
+
+def average_frames(
+    frames: npt.NDArray[np.float32], out: npt.NDArray[np.float32], n_threads: int = ...
+) -> None: ...

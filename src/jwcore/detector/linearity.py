@@ -1,0 +1,164 @@
+"""Classical (polynomial) non-linearity correction of up-the-ramp data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import dqflags
+from .._validate import as_c, check_threads
+from . import _linearity
+
+__all__ = ["prepare_linearity_coeffs", "linearize", "benign_coeffs"]
+
+
+def benign_coeffs(ncoeffs: int) -> np.ndarray:
+    """Coefficients of the identity polynomial (0, 1, 0, ...): no correction."""
+    if ncoeffs < 2:
+        raise ValueError(f"a linearity polynomial needs at least 2 coefficients, got {ncoeffs}")
+    out = np.zeros(ncoeffs, dtype=np.float32)
+    out[1] = 1.0
+    return out
+
+
+def prepare_linearity_coeffs(
+    coeffs: np.ndarray,
+    ref_dq: np.ndarray | None,
+    pixeldq: np.ndarray,
+    *,
+    no_lin_corr: int = dqflags.pixel["NO_LIN_CORR"],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make linearity coefficients safe to apply, as the JWST linearity step does.
+
+    Pixels flagged NO_LIN_CORR in the reference DQ, with any NaN coefficient, or with a zero
+    linear term get the identity polynomial; the last two are also flagged NO_LIN_CORR (the
+    first already are, through the reference DQ, which is OR-ed into the pixel DQ).
+
+    Parameters
+    ----------
+    coeffs : ndarray of shape (ncoeffs, ny, nx), float32
+        Polynomial coefficients, lowest order first.
+    ref_dq : ndarray of shape (ny, nx), uint32, or None
+        DQ of the reference file.
+    pixeldq : ndarray of shape (ny, nx), uint32
+        Pixel DQ of the exposure (not modified).
+    no_lin_corr : int
+        The NO_LIN_CORR flag value.
+
+    Returns
+    -------
+    coeffs : ndarray of shape (ncoeffs, ny, nx), float32
+        A corrected copy.
+    pixeldq : ndarray of shape (ny, nx), uint32
+        The new pixel DQ.
+    """
+    c = np.array(coeffs, dtype=np.float32, order="C", copy=True)
+    if c.ndim != 3:
+        raise ValueError(f"coeffs must be 3-D (ncoeffs, ny, nx), got {c.ndim}-D")
+    shape = c.shape[1:]
+    pdq = as_c(pixeldq, np.uint32, shape, "pixeldq").copy()
+    ben = benign_coeffs(c.shape[0])
+    if ref_dq is not None:
+        rdq = as_c(ref_dq, np.uint32, shape, "ref_dq")
+        pdq |= rdq
+        c[:, (rdq & no_lin_corr) == no_lin_corr] = ben[:, None]
+    bad = np.isnan(c).any(axis=0)
+    if bad.any():
+        c[:, bad] = ben[:, None]
+        pdq[bad] |= no_lin_corr
+    zero = c[1] == 0
+    if zero.any():
+        c[:, zero] = ben[:, None]
+        pdq[zero] |= no_lin_corr
+    return c, pdq
+
+
+def _reads_table(read_pattern: Sequence[Sequence[float]], ngroups: int):
+    if len(read_pattern) < ngroups:
+        raise ValueError(f"read_pattern has {len(read_pattern)} groups, the data {ngroups}")
+    groups = [np.asarray(g, dtype=np.float64).ravel() for g in read_pattern[:ngroups]]
+    if any(g.size == 0 for g in groups):
+        raise ValueError("every group of read_pattern needs at least one read")
+    start = np.zeros(ngroups + 1, dtype=np.uintp)
+    start[1:] = np.cumsum([g.size for g in groups])
+    return np.ascontiguousarray(np.concatenate(groups)), start
+
+
+def linearize(
+    data: np.ndarray,
+    groupdq: np.ndarray | None,
+    coeffs: np.ndarray,
+    *,
+    inverse_coeffs: np.ndarray | None = None,
+    read_pattern: Sequence[Sequence[float]] | None = None,
+    saturated: int = dqflags.group["SATURATED"],
+    n_threads: int = 1,
+) -> None:
+    """Apply the linearity polynomial to every group, in place.
+
+    Groups flagged SATURATED keep their value.  Without inverse coefficients each group is
+    corrected on its own, in single precision.  With ``inverse_coeffs`` and a
+    ``read_pattern`` of frame-averaged groups, each group is corrected read by read
+    (stcal 1.20): the pixel's reads are rebuilt on the straight line through its linearised
+    first and last good groups, made non-linear again with the inverse polynomial, shifted to
+    average to the measured group, linearised and averaged.
+
+    Parameters
+    ----------
+    data : ndarray of shape (nints, ngroups, ny, nx) or (ngroups, ny, nx), float32
+        Ramps, corrected in place (must be writeable, C-contiguous, native float32).
+    groupdq : ndarray of the same shape, uint8, or None
+        Group DQ (only SATURATED is read).  Required for the read-level correction.
+    coeffs : ndarray of shape (ncoeffs, ny, nx), float32
+        Coefficients already made safe by :func:`prepare_linearity_coeffs`.
+    inverse_coeffs : ndarray of shape (nicoeffs, ny, nx), float32, optional
+        Inverse polynomial (linear to measured counts), made safe the same way.
+    read_pattern : sequence of sequences of float, optional
+        Frame numbers averaged into each group (needed with ``inverse_coeffs``).
+    saturated : int
+        The SATURATED group flag value.
+    n_threads : int
+        Threads to use; results do not depend on it.
+    """
+    n_threads = check_threads(n_threads)
+    if not isinstance(data, np.ndarray) or data.ndim not in (3, 4):
+        raise ValueError("data must be a 3-D or 4-D array")
+    if (
+        data.dtype != np.float32
+        or not data.dtype.isnative
+        or not data.flags.c_contiguous
+        or not data.flags.writeable
+    ):
+        raise ValueError("data must be a writeable C-contiguous native float32 array")
+    ny, nx = data.shape[-2:]
+    c = as_c(coeffs, np.float32, name="coeffs")
+    if c.ndim != 3 or c.shape[1:] != (ny, nx):
+        raise ValueError(f"coeffs has shape {c.shape}; expected (ncoeffs, {ny}, {nx})")
+    cube = data[np.newaxis] if data.ndim == 3 else data
+    dq4 = None
+    if groupdq is not None:
+        if groupdq.shape != data.shape:
+            raise ValueError(f"groupdq has shape {groupdq.shape}, the data {data.shape}")
+        gq = as_c(groupdq, np.uint8)
+        dq4 = gq[np.newaxis] if gq.ndim == 3 else gq
+    ngroups = cube.shape[1]
+    read_level = inverse_coeffs is not None and ngroups >= 2
+    if read_level:
+        if read_pattern is None:
+            raise ValueError("inverse_coeffs need a read_pattern")
+        if dq4 is None:
+            raise ValueError("the read-level correction needs the group DQ")
+        ic = as_c(inverse_coeffs, np.float32, name="inverse_coeffs")
+        if ic.ndim != 3 or ic.shape[1:] != (ny, nx):
+            raise ValueError(f"inverse_coeffs has shape {ic.shape}; expected (n, {ny}, {nx})")
+        reads, start = _reads_table(read_pattern, ngroups)
+    for i in range(cube.shape[0]):
+        if read_level:
+            _linearity.linearize_reads(
+                cube[i], dq4[i], c, ic, reads, start, int(saturated), n_threads
+            )
+        else:
+            _linearity.linearize_groups(
+                cube[i], None if dq4 is None else dq4[i], c, int(saturated), n_threads
+            )

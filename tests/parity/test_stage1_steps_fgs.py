@@ -2,9 +2,9 @@
 flat_field (FGS count rates, a NIRCam rate image and rateints cube with a flat covering a
 larger region, bad flat values and ``inverse``), and the whole calwebb_guider pipeline.
 
-Inputs: the simulator's FGS GUIDER1 guide-mode exposures (TRACK, FINEGUIDE, ACQ1, ID-STACK
-at 2048 x 2048 is left out for speed; ID-IMAGE, same shape, neither) and its MASK, GAIN,
-READNOISE and FLAT; a small NIRCam rate product.  All bit-identical to jwst.
+Inputs: the simulator's FGS GUIDER1 guide-mode exposures (TRACK, FINEGUIDE, ACQ1, and the
+full-frame ID-IMAGE and ID-STACK, whose two integrations give one image) and their MASK,
+GAIN, READNOISE and FLAT; a small NIRCam rate product.  All bit-identical to jwst.
 """
 
 import numpy as np
@@ -26,7 +26,7 @@ from jwcal.simulate import simulate_exposure  # noqa: E402
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
 sdm = pytest.importorskip("stdatamodels.jwst.datamodels")
 
-MODES = ("TRACK", "FINEGUIDE", "ACQ1")
+MODES = ("TRACK", "FINEGUIDE", "ACQ1", "ID-IMAGE", "ID-STACK")
 FLAT_NA = {"override_fflat": "N/A", "override_sflat": "N/A", "override_dflat": "N/A"}
 
 

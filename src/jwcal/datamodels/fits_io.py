@@ -212,16 +212,19 @@ def table_to_array(data) -> np.ndarray:
     if data is None:
         return None
     arr = np.asarray(data)
+    # Columns through the table's own accessor: it applies TZERO/TSCAL, which an unsigned
+    # column needs (uint32 is stored as int32 with TZERO = 2**31).
+    cols = {n: (data.field(n) if hasattr(data, "field") else arr[n]) for n in arr.dtype.names}
     fields = []
     for name in arr.dtype.names:
-        dt = arr.dtype[name]
+        dt = np.asarray(cols[name]).dtype
         if dt.kind == "S":
             fields.append((name, f"U{max(dt.itemsize, 1)}", dt.shape))
         else:
             fields.append((name, dt.base.newbyteorder("="), dt.shape))
     out = np.empty(arr.shape, dtype=[(n, d, s) if s else (n, d) for n, d, s in fields])
     for name, dt, _ in fields:
-        col = arr[name]
+        col = cols[name]
         if dt.startswith("U") if isinstance(dt, str) else False:
             out[name] = np.char.decode(np.asarray(col), "ascii", errors="replace")
         else:

@@ -151,15 +151,22 @@ def fit_and_subtract_sequential(
             nphase = int(np.ceil((use_n_cycles * period) / (case.frameclocks * ngroups)))
         elif use_n_cycles == 3:
             nphase = min(nphase, nints)
-        clock = _Clock(data.shape, nsamples, case.rowclocks, case.frameclocks, xstart, xsize,
-                       readpatt)  # fmt: skip
-        phases = [clock.next_integration(period) for _ in range(nints)]
-        resid = np.array([_residuals(data[i], nsamples, log) for i in range(min(nphase, nints))])
+
+        def clock():
+            return _Clock(data.shape, nsamples, case.rowclocks, case.frameclocks, xstart,
+                          xsize, readpatt)  # fmt: skip
+
+        # Phases of the integrations used for the waveform; those of the others are made
+        # again one at a time when the noise is subtracted.
+        first = clock()
+        phases = [first.next_integration(period) for _ in range(min(nphase, nints))]
+        resid = np.array([_residuals(data[i], nsamples, log) for i in range(len(phases))])
         n = int(period / 2.0) if nbins is None else nbins
         if n > 501:
             n = 500
         log.info("Calculating the phase amplitude for %d bins", n)
-        pa = _binned_waveform(np.array(phases[:nphase]), resid, n)
+        pa = _binned_waveform(np.array(phases), resid, n)
+        del phases, resid
         lut = congrid(pa, period)
         if case.waves:
             ref = np.array(case.waves[fi])
@@ -175,8 +182,9 @@ def fit_and_subtract_sequential(
                 m, _ = np.polyfit(lut_ref, lut, 1)
             lut = lut_ref * m if scale_reference else lut_ref
         waves[name] = {"frequency": frequency, "phase_amplitudes": pa}
+        again = clock()
         for i in range(nints):
-            noise = lut[(phases[i] * period).astype(int)]
+            noise = lut[(again.next_integration(period) * period).astype(int)]
             noise[~np.isfinite(noise)] = 0.0
             for k in range(4):
                 data[i, :, :, k::4] -= noise

@@ -1,29 +1,51 @@
 /* IPC convolution: see ipc.h.
  *
- * Each output row is accumulated in place, one kernel term at a time over the whole row,
- * so the inner loop is a contiguous multiply-add the compiler vectorises, while every
- * pixel still receives its terms in the JWST order.  A term whose input pixel lies outside
- * the region contributes exactly 0 and is skipped.
+ * Every output pixel receives its kernel terms in the JWST order, each product rounded to
+ * single precision before it is added (no FMA contraction in ISO C mode), which makes the
+ * result identical to jwst's.  The inner loop keeps a block of 8 output pixels in registers
+ * through all the terms (a term whose input pixel lies outside the region contributes
+ * exactly 0 and is skipped); the compiler vectorises it across the block.
  */
 #include "ipc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#define BLK 16
+
+typedef struct {
+    long dy, dx;
+    size_t term; /* index of the term in the kernel (j * kx + i) */
+} term_t;
+
 static inline long lmax(long a, long b) { return a > b ? a : b; }
 static inline long lmin(long a, long b) { return a < b ? a : b; }
 
-static void add_term(float *restrict out, const float *restrict src, const float *restrict kvec,
-                     float k, long snx, long dx) {
-    const long xa = lmax(0, -dx), xb = lmin(snx, snx - dx);
-    if (kvec) {
-        for (long x = xa; x < xb; x++) out[x] += kvec[x] * src[x + dx];
-    } else {
-        for (long x = xa; x < xb; x++) out[x] += k * src[x + dx];
+/* out[0..BLK) = sum over the n terms, in order, of k[t] * rows[t][x + b] */
+static void block_2d(const float *const *rows, const float *k, size_t n, long x, float *out) {
+    float acc[BLK] = {0};
+    for (size_t t = 0; t < n; t++) {
+        const float *s = rows[t] + x;
+        const float kk = k[t];
+        for (int b = 0; b < BLK; b++) acc[b] += kk * s[b];
     }
+    for (int b = 0; b < BLK; b++) out[b] = acc[b];
+}
+
+/* the same with one kernel value per pixel: kv[t][x + b] */
+static void block_4d(const float *const *rows, const float *const *kv, size_t n, long x,
+                     float *out) {
+    float acc[BLK] = {0};
+    for (size_t t = 0; t < n; t++) {
+        const float *s = rows[t] + x;
+        const float *k = kv[t] + x;
+        for (int b = 0; b < BLK; b++) acc[b] += k[b] * s[b];
+    }
+    for (int b = 0; b < BLK; b++) out[b] = acc[b];
 }
 
 int jw_ipc_convolve(float *plane, size_t ny, size_t nx, size_t y0, size_t y1, size_t x0,
@@ -33,47 +55,87 @@ int jw_ipc_convolve(float *plane, size_t ny, size_t nx, size_t y0, size_t y1, si
     if (y0 > y1 || x0 > x1 || y1 > ny || x1 > nx) return JW_ERR_ARG;
     const long sny = (long)(y1 - y0), snx = (long)(x1 - x0);
     if (sny == 0 || snx == 0) return JW_OK;
-    const int nt = n_threads > 0 ? n_threads : 1;
-    (void)nt;
-    for (long y = 0; y < sny; y++)
-        memcpy(scratch + y * snx, plane + (y0 + (size_t)y) * nx + x0, (size_t)snx * sizeof(float));
+    const size_t nterms = ky * kx;
+    term_t *terms = (term_t *)malloc(nterms * sizeof(term_t));
+    if (!terms) return JW_ERR_ALLOC;
+    /* The order of the terms: row-major over the kernel, the centre last (its offset uses
+     * the kernel centre, as jwst does; this differs from the general formula for even
+     * kernel sizes only). */
     const long hb = (long)(ky / 2), hl = (long)(kx / 2);
     const size_t mj = ky / 2, mi = kx / 2;
-    const size_t kstride = ny * nx;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
-#endif
-    for (long y = 0; y < sny; y++) {
-        float *out = plane + (y0 + (size_t)y) * nx + x0;
-        memset(out, 0, (size_t)snx * sizeof(float));
-        const size_t krow = (y0 + (size_t)y) * nx + x0;
-        for (size_t t = 0; t <= ky * kx; t++) {
-            size_t j, i;
-            long dy, dx;
-            if (t < ky * kx) {
-                j = t / kx;
-                i = t % kx;
-                if (j == mj && i == mi) continue;
-                dy = (long)(ky - 1 - j) - hb;
-                dx = (long)(kx - 1 - i) - hl;
-            } else {
-                /* The central term, expected to be the largest, comes last.  Its offset
-                 * uses the kernel centre, as the JWST step does (this differs from the
-                 * general formula for even kernel sizes only). */
-                j = mj;
-                i = mi;
-                dy = (long)mj - hb;
-                dx = (long)mi - hl;
-            }
-            const long yy = y + dy;
-            if (yy < 0 || yy >= sny) continue;
-            const float *src = scratch + yy * snx;
-            const size_t term = j * kx + i;
-            if (kernel4d)
-                add_term(out, src, kernel + term * kstride + krow, 0.0f, snx, dx);
-            else
-                add_term(out, src, NULL, kernel[term], snx, dx);
+    size_t nt_ = 0;
+    long dxmin = 0, dxmax = 0;
+    for (size_t j = 0; j < ky; j++)
+        for (size_t i = 0; i < kx; i++) {
+            if (j == mj && i == mi) continue;
+            terms[nt_].dy = (long)(ky - 1 - j) - hb;
+            terms[nt_].dx = (long)(kx - 1 - i) - hl;
+            terms[nt_].term = j * kx + i;
+            nt_++;
         }
+    terms[nt_].dy = (long)mj - hb;
+    terms[nt_].dx = (long)mi - hl;
+    terms[nt_].term = mj * kx + mi;
+    for (size_t t = 0; t < nterms; t++) {
+        dxmin = lmin(dxmin, terms[t].dx);
+        dxmax = lmax(dxmax, terms[t].dx);
     }
-    return JW_OK;
+    for (long y = 0; y < sny; y++)
+        memcpy(scratch + y * snx, plane + (y0 + (size_t)y) * nx + x0, (size_t)snx * sizeof(float));
+    /* columns where every term's input pixel is inside the region */
+    const long xa = lmin(snx, -dxmin), xb = lmax(xa, snx - dxmax);
+    const size_t kstride = ny * nx;
+    const int nthr = n_threads > 0 ? n_threads : 1;
+    (void)nthr;
+    int status = JW_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nthr) reduction(| : status)
+#endif
+    {
+        /* per row: the input rows of the terms that fall inside the region, in order */
+        const float **rows = (const float **)malloc(nterms * sizeof(float *));
+        const float **kvs = (const float **)malloc(nterms * sizeof(float *));
+        float *ks = (float *)malloc(nterms * sizeof(float));
+        if (!rows || !kvs || !ks) status |= JW_ERR_ALLOC;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long y = 0; y < sny; y++) {
+            if (status) continue;
+            float *out = plane + (y0 + (size_t)y) * nx + x0;
+            const size_t krow = (y0 + (size_t)y) * nx + x0;
+            size_t nv = 0;
+            for (size_t t = 0; t < nterms; t++) {
+                const long yy = y + terms[t].dy;
+                if (yy < 0 || yy >= sny) continue;
+                rows[nv] = scratch + yy * snx + terms[t].dx;
+                ks[nv] = kernel[terms[t].term];
+                kvs[nv] = kernel + terms[t].term * kstride + krow;
+                nv++;
+            }
+            long x = xa;
+            if (kernel4d)
+                for (; x + BLK <= xb; x += BLK) block_4d(rows, kvs, nv, x, out + x);
+            else
+                for (; x + BLK <= xb; x += BLK) block_2d(rows, ks, nv, x, out + x);
+            /* the rest: the interior's tail and the columns near the edges */
+            for (long xx = 0; xx < snx; xx++) {
+                if (xx >= xa && xx < x) continue;
+                float acc = 0.0f;
+                for (size_t t = 0; t < nterms; t++) {
+                    const long yy = y + terms[t].dy, xs = xx + terms[t].dx;
+                    if (yy < 0 || yy >= sny || xs < 0 || xs >= snx) continue;
+                    const float k = kernel4d ? kernel[terms[t].term * kstride + krow + (size_t)xx]
+                                             : kernel[terms[t].term];
+                    acc += k * scratch[yy * snx + xs];
+                }
+                out[xx] = acc;
+            }
+        }
+        free(rows);
+        free(kvs);
+        free(ks);
+    }
+    free(terms);
+    return status;
 }

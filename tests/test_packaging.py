@@ -36,3 +36,18 @@ def test_every_subpackage_is_a_meson_subdir():
         if d.name in ("jwcal", "jwcore"):
             continue
         assert f"subdir('{d.name}')" in parent_meson.read_text(), f"{d} is not built"
+
+
+def test_test_modules_have_unique_names():
+    # pytest's default import mode puts each test directory on sys.path, so two test
+    # modules with one basename collide at collection time (a whole-suite error).
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name == "conftest.py" or "__pycache__" in path.parts:
+            continue
+        rel = str(path.relative_to(ROOT))
+        if path.name in seen:
+            clashes.append((seen[path.name], rel))
+        seen[path.name] = rel
+    assert not clashes, f"test modules sharing a name: {clashes}"

@@ -11,7 +11,6 @@ import sys
 import numpy as np
 from astropy.io import fits
 
-from jwcal.dqflags import pixel as PIXEL
 from jwcal.testing.oracle import offline_environment
 
 # Parameters that matter, passed explicitly to both pipelines (offline jwst runs with its
@@ -21,10 +20,6 @@ PIXMAP_NOTE = (
     "jwst evaluates the input gwcs on every pixel (pixmap_stepsize=1), jwcal on a 32-pixel "
     "grid (cubic interpolation, 5e-7 pixel from exact here)"
 )
-
-#: The simulator's flat DQ table (DQ_DEF) does not list NO_FLAT_FIELD, so jwst, which
-#: translates reference DQ through DQ_DEF, drops that bit; jwcal keeps it.
-DQ_UNTRANSLATED = PIXEL["NO_FLAT_FIELD"]
 
 
 def jwcal_overrides(refs: dict) -> dict:

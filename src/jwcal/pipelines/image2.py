@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .. import datamodels
+from ..errors import InputError
 from ..steps.assign_wcs import AssignWcsStep
 from ..steps.bkg_subtract import BackgroundStep
 from ..steps.flat_field import FlatFieldStep
@@ -90,7 +91,7 @@ class Image2Pipeline(Pipeline):
                                  **members})  # fmt: skip
             return products, obj.get("asn_pool") or " ", obj.table_name or " "
         if isinstance(obj, (list, tuple)):
-            raise ValueError("calwebb_image2 takes one exposure or an association, not a list")
+            raise InputError("calwebb_image2 takes one exposure or an association, not a list")
         name = self.output_file or _root(obj)
         return [{"name": name, "science": [obj], "background": []}], " ", "singleton"
 

@@ -112,9 +112,8 @@ class CleanFlickerNoiseStep(Step):
             )  # fmt: skip
             return None
         self.log.info("Using FLAT reference file: %s", found)
-        flat = found if not isinstance(found, str) else datamodels.FlatModel(found)
-        flat = fit_to_exposure(flat.copy() if not isinstance(found, str) else flat, model, "FLAT")
-        return read_flat(flat, model.shape[-2:])
+        flat = datamodels.FlatModel(found) if isinstance(found, str) else found.copy()
+        return read_flat(fit_to_exposure(flat, model, "FLAT"), model.shape[-2:])
 
     def _set_auto_parameters(self, model) -> None:
         from .autoparam import image_parameters
@@ -245,14 +244,17 @@ class CleanFlickerNoiseStep(Step):
     def _flat_dq(self, image_model):
         """Add the DQ flags a flat field would set to the draft rate (MIRI: the regions
         outside the imager's field); the data are not changed."""
-        from ..flat_field.flat_field_step import FlatFieldStep
+        from ..flat_field.flat_field_step import apply_flat
 
         self.log.info("Retrieving flat DQ values for scene masking")
-        step = FlatFieldStep(parent=self.parent, override_flat=self.override_flat)
-        step.refdir = self.effective_refdir()
-        corrected = step.run(image_model.copy())
-        if image_model is not None:
-            image_model.dq = image_model.dq | corrected.dq
+        corrected = image_model.copy()
+        flat = self.load_reference(corrected, "flat")
+        if flat is None or any(
+            a > b for a, b in zip(corrected.shape[-2:], flat.array_shape("data"), strict=True)
+        ):
+            return image_model
+        apply_flat(corrected, flat)
+        image_model.dq = image_model.dq | corrected.dq
         return image_model
 
     def _shapes_match(self, model, mask) -> bool:

@@ -102,7 +102,10 @@ class ResampleStep(Step):
         if self.single:
             groups: dict[str, list] = {}
             for it in items:
-                groups.setdefault(group_id_of(self._open(it)), []).append(it)
+                model = self._open(it)
+                groups.setdefault(group_id_of(model), []).append(it)
+                if not is_model(it):
+                    model.close()
             return [self._resample(g, grid, asn) for g in groups.values()]
         return self._resample(items, grid, asn)
 
@@ -134,12 +137,21 @@ class ResampleStep(Step):
             raise InputError(f"resample: {item} is not a 2-D image")
         return model
 
+    def _footprint(self, item):
+        """What the grid needs of an input other than the first (its S_REGION), without
+        keeping its file open."""
+        model = self._open(item)
+        keep = {k: model.meta.get(k) for k in ("wcsinfo.s_region", "filename")}
+        if not is_model(item):
+            model.close()
+        return _MetaOnly(keep)
+
     # ----- the output grid ----------------------------------------------------------------
     def _grid(self, items, first):
         shape = _pair(self.output_shape, "output_shape", minimum=1)
         if self.output_wcs:
             return self._custom_grid(first, shape)
-        metas = [first] + [self._open(it) for it in items[1:]]
+        metas = [first] + [self._footprint(it) for it in items[1:]]
         return grid_from_models(
             metas,
             pixel_scale_ratio=self.pixel_scale_ratio,
@@ -251,6 +263,17 @@ class ResampleStep(Step):
             if name:
                 out.meta.filename = f"{name}_i2d.fits"
         return out
+
+
+class _MetaOnly:
+    """A stand-in for a model of which only a few metadata values are needed."""
+
+    class _Meta(dict):
+        def get(self, key, default=None):
+            return super().get(key, default)
+
+    def __init__(self, values: dict):
+        self.meta = self._Meta(values)
 
 
 def _meta_copy(model):

@@ -1,7 +1,8 @@
 """calwebb_image3 against jwst 3.0.0's on one simulated dithered association (three NIRCam
 SUB320 exposures with pointing errors, sky offsets and residual cosmic rays), and the
-simulator's stage-3 scenario itself.  One simulation, one jwst run, one jwcal run for the
-whole module; source_catalog is skipped in both (it is developed separately).
+simulator's stage-3 scenario itself.  One simulation, one jwst process, one jwcal run, all
+checked in one test (so that pytest-xdist does not repeat the setup on both workers);
+source_catalog is skipped in both (it is developed separately).
 
 Tolerances, and why:
 - alignment: star positions through each exposure's corrected WCS within 0.02 pixel rms
@@ -12,14 +13,17 @@ Tolerances, and why:
   same pixels; the WCSs differ by ~0.01 pixel);
 - outliers: >= 99% of the injected hits with S/N >= 10 that at least three exposures see,
   every hit jwst flags also flagged, and no more false flags than jwst;
+- wfs_combine (calwebb_wfs-image3) on the first two exposures: SCI, DQ and ERR equal to
+  jwst's bit for bit, with and without the refined offset;
 - mosaic: jwcal's resample of jwst's ``_crf`` files (the same WCSs) on its own grid
   equals jwst's grid, and SCI within 1e-3 of jwst's value plus the median level on the
   interior (2 pixels inside the area both cover).
 """
 
-import fcntl
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -27,16 +31,58 @@ import pytest
 pytest.importorskip("jwst")
 
 from astropy.table import Table  # noqa: E402
-from image2_helpers import assert_close_to_level, interior, read, run_jwst_many  # noqa: E402
+from image2_helpers import assert_close_to_level, interior, read  # noqa: E402
 
 from jwcal import datamodels as dm  # noqa: E402
 from jwcal.pipelines.image3 import Image3Pipeline  # noqa: E402
 from jwcal.simulate import simulate_image3  # noqa: E402
 from jwcal.steps.resample import ResampleStep  # noqa: E402
+from jwcal.steps.wfs_combine import WfsCombineStep  # noqa: E402
+from jwcal.testing.oracle import offline_environment  # noqa: E402
 
 pytestmark = [pytest.mark.parity]
 
 SKIP_CATALOG = {"source_catalog": {"skip": True}}
+
+
+WFS_CASES = {"plain": {}, "refined": {"do_refine": True, "psf_size": 40, "blur_size": 5}}
+WFS_PRODUCT = "jw01234-a3001_t001_nircam_nrcb1_{suffix}"
+
+_JWST_LOOP = r"""
+import importlib, json, os, sys
+for cls, inp, out, pars in json.loads(sys.argv[1]):
+    os.chdir(out)  # jwst's wfs_combine writes to the working directory
+    mod, _, name = cls.rpartition(".")
+    klass = getattr(importlib.import_module(mod), name)
+    klass.call(inp, output_dir=out, save_results=True, **pars)
+"""
+
+
+def _run_jwst(jobs, scratch):
+    """Run jwst step/pipeline classes on their inputs in one offline process."""
+    env = dict(os.environ)
+    env.update(offline_environment(scratch))
+    os.makedirs(scratch, exist_ok=True)
+    for job in jobs:
+        os.makedirs(job[2], exist_ok=True)
+    args = json.dumps([(c, i, str(o), p) for c, i, o, p in jobs])
+    subprocess.run([sys.executable, "-c", _JWST_LOOP, args], env=env, check=True, cwd=scratch,
+                   capture_output=True, text=True, timeout=1800)  # fmt: skip
+
+
+def _wfs_association(d):
+    """A wfs-image3 association of the first two exposures (jwst names its product with
+    a ``{suffix}`` placeholder)."""
+    cals = sorted(f for f in os.listdir(d) if f.endswith("_cal.fits"))[:2]
+    asn = {"asn_id": "a3001", "asn_pool": "jwcal_pool", "asn_type": "wfs-image3",
+           "asn_rule": "Asn_Lv3WFSCMB", "program": "01234", "version_id": None,
+           "code_version": "jwcal", "degraded_status": "No known degraded exposures",
+           "constraints": "none", "target": "t001",
+           "products": [{"name": WFS_PRODUCT,
+                         "members": [{"expname": c, "exptype": "science"} for c in cals]}]}  # fmt: skip
+    path = d / "wfs_asn.json"
+    path.write_text(json.dumps(asn))
+    return path
 
 
 def _simulate(root):
@@ -46,33 +92,22 @@ def _simulate(root):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    # Under pytest-xdist the tests of this module may land on both workers: the first to
-    # get here simulates and runs both pipelines, the other waits and reuses the files
-    # (the lock and the files live in the session's shared base directory).
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = tmp_path_factory.getbasetemp().parent / "image3_parity"  # this session's
-        root.mkdir(exist_ok=True)
-    else:
-        root = tmp_path_factory.mktemp("image3_parity")
+    root = tmp_path_factory.mktemp("image3_parity")
     outw, outj = root / "jwst", root / "jwcal"
-    with open(root / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if (root / "done").exists():
-                return _reload(root), outw, outj
-            sim = _simulate(root)
-            keys = ("wcsinfo.ra_ref", "wcsinfo.dec_ref")
-            true_kw = [{k: w.keywords()[k] for k in keys} for w in sim.wcs]
-            (root / "sim" / "true_keywords.json").write_text(json.dumps(true_kw))
-            run_jwst_many("jwst.pipeline.Image3Pipeline",
-                          [{"input": str(sim.asn_image3), "output_dir": str(outw),
-                            "params": {"steps": SKIP_CATALOG}}], root / "scratch")  # fmt: skip
-            Image3Pipeline.call(str(sim.asn_image3), output_dir=str(outj), save_results=True,
-                                steps=SKIP_CATALOG)  # fmt: skip
-            (root / "done").write_text("ok")
-            return _reload(root), outw, outj
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    sim = _simulate(root)
+    keys = ("wcsinfo.ra_ref", "wcsinfo.dec_ref")
+    true_kw = [{k: w.keywords()[k] for k in keys} for w in sim.wcs]
+    (root / "sim" / "true_keywords.json").write_text(json.dumps(true_kw))
+    wfs = _wfs_association(root / "sim")
+    jobs = [("jwst.pipeline.Image3Pipeline", str(sim.asn_image3), outw, {"steps": SKIP_CATALOG})]
+    jobs += [("jwst.wfs_combine.WfsCombineStep", str(wfs), outw / name, pars)
+             for name, pars in WFS_CASES.items()]  # fmt: skip
+    _run_jwst(jobs, root / "scratch")
+    Image3Pipeline.call(str(sim.asn_image3), output_dir=str(outj), save_results=True,
+                        steps=SKIP_CATALOG)  # fmt: skip
+    for name, pars in WFS_CASES.items():
+        WfsCombineStep.call(str(wfs), output_dir=str(outj / name), save_results=True, **pars)
+    return _Sim(root / "sim"), outw, outj
 
 
 class _Sim:
@@ -90,10 +125,6 @@ class _Sim:
         self.true_keywords = json.loads((d / "true_keywords.json").read_text())
 
 
-def _reload(root):
-    return _Sim(root / "sim")
-
-
 def _crfs(d):
     return sorted(str(d / f) for f in os.listdir(d) if f.endswith("_crf.fits"))
 
@@ -103,10 +134,12 @@ def _i2d(d):
     return str(d / name)
 
 
-def test_products_are_named_as_jwst_names_them(runs):
+def _check_products_are_named_as_jwst_names_them(runs):
     _, outw, outj = runs
     names = sorted(os.listdir(outj))
     assert names == sorted(os.listdir(outw))
+    for case in WFS_CASES:
+        assert os.listdir(outj / case) == os.listdir(outw / case)
     assert len([n for n in names if n.endswith("_a3001_crf.fits")]) == 3
     m = dm.open(_i2d(outj))
     for step in ("tweakreg", "skymatch", "outlier_detection", "resample"):
@@ -114,16 +147,21 @@ def test_products_are_named_as_jwst_names_them(runs):
 
 
 def _alignment_rms(crf, truth_path):
+    """rms distance (pixels) between the truth's star positions and where the exposure's
+    WCS puts them (forward transform: the tweaked gwcs has no fast inverse)."""
     m = dm.open(crf)
     t = Table.read(truth_path, format="ascii.ecsv")
     t = t[t["kind"] == "star"]
     ny, nx = m.shape
     ok = (t["x"] > 4) & (t["x"] < nx - 5) & (t["y"] > 4) & (t["y"] < ny - 5)
-    x, y = m.meta.wcs.invert(np.asarray(t["ra"][ok]), np.asarray(t["dec"][ok]))
-    return float(np.sqrt(np.mean((x - t["x"][ok]) ** 2 + (y - t["y"][ok]) ** 2)))
+    ra, dec = m.meta.wcs(np.asarray(t["x"][ok]), np.asarray(t["y"][ok]))
+    d_ra = (ra - t["ra"][ok]) * np.cos(np.deg2rad(dec))
+    d_dec = dec - t["dec"][ok]
+    scale = np.sqrt(m.meta.photometry.pixelarea_steradians) * 180 / np.pi
+    return float(np.sqrt(np.mean(d_ra**2 + d_dec**2)) / scale)
 
 
-def test_alignment_recovers_the_true_pointing(runs):
+def _check_alignment_recovers_the_true_pointing(runs):
     sim, outw, outj = runs
     for k, (ours, theirs) in enumerate(zip(_crfs(outj), _crfs(outw), strict=True)):
         r_ours = _alignment_rms(ours, sim.truth_sources[k])
@@ -132,7 +170,7 @@ def test_alignment_recovers_the_true_pointing(runs):
         assert r_ours <= r_jwst + 0.005, f"exposure {k}: {r_ours:.4f} vs jwst {r_jwst:.4f}"
 
 
-def test_sky_levels(runs):
+def _check_sky_levels(runs):
     sim, outw, outj = runs
     truth = Table.read(sim.truth, format="ascii.ecsv")["sky_offset_mjysr"]
     ours, theirs, noise = [], [], []
@@ -148,7 +186,7 @@ def test_sky_levels(runs):
     np.testing.assert_allclose(ours, theirs, atol=0.05 * sigma)
 
 
-def test_outliers_flagged_like_jwst_with_no_more_false_flags(runs):
+def _check_outliers_flagged_like_jwst_with_no_more_false_flags(runs):
     sim, outw, outj = runs
     found = total = false_ours = false_jwst = 0
     for k, (a, b) in enumerate(zip(_crfs(outj), _crfs(outw), strict=True)):
@@ -171,7 +209,7 @@ def test_outliers_flagged_like_jwst_with_no_more_false_flags(runs):
     assert false_ours <= false_jwst, f"{false_ours} false flags, jwst {false_jwst}"
 
 
-def test_mosaic_equals_jwst_with_the_same_wcs(runs):
+def _check_mosaic_equals_jwst_with_the_same_wcs(runs):
     _, outw, _ = runs
     ref = _i2d(outw)
     out = ResampleStep.call(_crfs(outw))
@@ -184,7 +222,7 @@ def test_mosaic_equals_jwst_with_the_same_wcs(runs):
     assert_close_to_level(wht, out.wht, 1e-3, "mosaic WHT", inner)
 
 
-def test_single_exposure_is_only_resampled(runs, tmp_path):
+def _check_single_exposure_is_only_resampled(runs, tmp_path):
     sim, _, _ = runs
     Image3Pipeline.call(str(sim.cals[0]), output_dir=str(tmp_path), save_results=True,
                         steps=SKIP_CATALOG)  # fmt: skip
@@ -195,7 +233,7 @@ def test_single_exposure_is_only_resampled(runs, tmp_path):
     assert m.meta.get("cal_step.outlier_detection") in (None, "SKIPPED")
 
 
-def test_simulator_injects_what_its_truth_says(runs):
+def _check_simulator_injects_what_its_truth_says(runs):
     sim, _, _ = runs
     t = Table.read(sim.truth, format="ascii.ecsv")
     assert t["dra_arcsec"][0] == 0 and t["sky_offset_mjysr"][0] == 0
@@ -214,7 +252,7 @@ def test_simulator_injects_what_its_truth_says(runs):
         assert np.median((resid - hits["amp_dn_s"]) / err) == pytest.approx(0.0, abs=1.0)
 
 
-def test_simulator_writes_source_catalog_references(runs):
+def _check_simulator_writes_source_catalog_references(runs):
     sim, _, _ = runs
     refs = sim.asn_image3.parent / "refs"
     (apcorr,) = refs.glob("*_apcorr.fits")
@@ -230,3 +268,37 @@ def test_simulator_writes_source_catalog_references(runs):
     assert 1.0 <= float(ref.abvega_offset["abvega_offset"][0]) <= 3.0
     cat = Table.read(sim.asn_image3.parent / "refcat.ecsv", format="ascii.ecsv")
     assert {"RA", "DEC"} <= set(cat.colnames) and len(cat) > 20
+
+
+def _check_wfs_combine_equals_jwst(runs, case):
+    _, outw, outj = runs
+    name = WFS_PRODUCT.format(suffix="wfscmb") + ".fits"
+    ours, theirs = str(outj / case / name), str(outw / case / name)
+    for ext in ("SCI", "DQ", "ERR"):
+        a, _, _ = read(theirs, ext)
+        b, _, _ = read(ours, ext)
+        np.testing.assert_array_equal(b, a, err_msg=f"{case} {ext}")
+    assert dm.open(ours).meta.cal_step.wfs_combine == "COMPLETE"
+
+
+def test_image3_against_jwst(runs, tmp_path):
+    """Every check on the one simulation (a single test, so that pytest-xdist runs the
+    simulation and both pipelines once); all checks run, failures are reported together."""
+    checks = [
+        ("products", lambda: _check_products_are_named_as_jwst_names_them(runs)),
+        ("alignment", lambda: _check_alignment_recovers_the_true_pointing(runs)),
+        ("sky", lambda: _check_sky_levels(runs)),
+        ("outliers", lambda: _check_outliers_flagged_like_jwst_with_no_more_false_flags(runs)),
+        ("mosaic", lambda: _check_mosaic_equals_jwst_with_the_same_wcs(runs)),
+        ("single", lambda: _check_single_exposure_is_only_resampled(runs, tmp_path)),
+        ("simulator", lambda: _check_simulator_injects_what_its_truth_says(runs)),
+        ("references", lambda: _check_simulator_writes_source_catalog_references(runs)),
+    ]
+    checks += [(f"wfs {c}", lambda c=c: _check_wfs_combine_equals_jwst(runs, c)) for c in WFS_CASES]
+    failures = []
+    for name, check in checks:
+        try:
+            check()
+        except AssertionError as exc:
+            failures.append(f"{name}: {exc}")
+    assert not failures, "\n".join(failures)

@@ -80,6 +80,9 @@ class Image3Pipeline(Pipeline):
         self.resample.suffix = "i2d"
         self.resample.save_results = self.save_results
         self.source_catalog.save_results = self.save_results
+        # as in jwst, memory use is chosen for the whole pipeline
+        for step in (self.tweakreg, self.skymatch, self.outlier_detection, self.resample):
+            step.in_memory = self.in_memory
         lib = as_library(input, self, on_disk=not self.in_memory)
         if len(lib) == 0:
             raise InputError("calwebb_image3: no science exposures in the input")

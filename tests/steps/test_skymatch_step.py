@@ -115,3 +115,25 @@ def test_user_skylist(tmp_path):
         SkyMatchStep.call(_images(), skymethod="user", skylist=str(path))
     with pytest.raises(ConfigError, match="skylist"):
         SkyMatchStep.call(_images(), skymethod="user")
+
+
+def test_polygon_scan_equals_gwcs():
+    from gwcs import region
+
+    from jwcal.steps.skymatch.scan import scan_polygon
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        ny, nx = rng.integers(5, 60, 2)
+        n = rng.integers(3, 7)
+        if trial % 2:  # convex, like footprint overlaps, some vertices on pixel edges
+            ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+            r = rng.uniform(3, 40)
+            xs = np.round((rng.uniform(-5, nx + 5) + r * np.cos(ang)) * 2) / 2
+            ys = np.round((rng.uniform(-5, ny + 5) + r * np.sin(ang)) * 2) / 2
+        else:  # anything, self-crossing included
+            xs, ys = rng.uniform(-10, nx + 10, n), rng.uniform(-10, ny + 10, n)
+        pts = list(zip(xs, ys, strict=True))
+        pts.append(pts[0])
+        want = region.Polygon(True, pts).scan(np.zeros((ny, nx), bool))
+        np.testing.assert_array_equal(scan_polygon(np.zeros((ny, nx), bool), pts), want)

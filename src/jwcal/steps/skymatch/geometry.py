@@ -6,15 +6,18 @@ projection about a point near the footprints every great circle is a straight li
 intersection of two footprints is the intersection of two plane polygons, found exactly by
 Sutherland-Hodgman clipping (the footprints are convex).  The intersection's vertices are
 taken back to the sky and through the exposure's inverse WCS into its pixels, and the
-pixels inside are selected with gwcs's polygon scanner, the one jwst uses, so that both
-pipelines compute sky statistics on the same pixels.
+pixels inside are selected by the rules of gwcs's polygon scanner, the one jwst uses
+(:mod:`.scan`, vectorised), so that both pipelines compute sky statistics on the same
+pixels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Footprint", "overlap_mask"]
+from .scan import scan_polygon
+
+__all__ = ["Footprint", "overlap_mask", "world_to_pixel"]
 
 
 def _unit(ra, dec):
@@ -157,8 +160,6 @@ def world_to_pixel(wcs, shape, ra, dec):
 def overlap_mask(image: Footprint, others) -> np.ndarray | None:
     """Pixels of ``image`` inside its overlap with any of ``others`` (footprints), or None
     when there is no overlap."""
-    from gwcs import region
-
     mask = np.zeros(image.shape, dtype=bool)
     found = False
     for other in others:
@@ -169,11 +170,10 @@ def overlap_mask(image: Footprint, others) -> np.ndarray | None:
         ra, dec = _radec(verts)
         x, y = world_to_pixel(image.wcs, image.shape, ra, dec)
         x, y = np.asarray(x, float), np.asarray(y, float)
-        # gwcs's scanner is not symmetric under reversing the vertex order; the overlap
-        # polygons jwst hands it run counter-clockwise in pixels, so these do too
+        # the overlap polygons jwst scans run counter-clockwise in pixels; these do too
         if _signed_area(np.stack([x, y], axis=-1)) < 0:
             x, y = x[::-1], y[::-1]
         pts = list(zip(x, y, strict=True))
         pts.append(pts[0])
-        mask = region.Polygon(True, pts).scan(mask)
+        mask = scan_polygon(mask, pts)
     return mask if found else None

@@ -15,8 +15,10 @@ __all__ = ["MedianStack", "weight_threshold"]
 def weight_threshold(wht: np.ndarray, maskpt: float) -> float:
     """``maskpt`` times the 3-sigma clipped mean (5 iterations about the median, as
     astropy's sigma_clip) of the finite non-zero weights; NaN when there are none."""
+    # clipped in the weights' own precision (float32), as astropy's sigma_clip does: half
+    # the memory traffic of float64, and the same statistics as jwst's
     w = np.asarray(wht)
-    w = w[np.isfinite(w) & (w != 0)].astype(np.float64)
+    w = w[np.isfinite(w) & (w != 0)]
     if w.size == 0:
         return float("nan")
     for _ in range(5):
@@ -28,7 +30,7 @@ def weight_threshold(wht: np.ndarray, maskpt: float) -> float:
         w = w[keep]
         if w.size == 0:
             return float("nan")
-    return float(np.mean(w)) * maskpt
+    return float(np.mean(w, dtype=np.float64)) * maskpt
 
 
 class MedianStack:

@@ -13,7 +13,7 @@ from jwcore.resample import DEFAULT_STEP, drizzle_add_image
 from ...dqflags import pixel as PIXEL
 from .pixmap import exposure_pixmap, input_box
 
-__all__ = ["Resampler", "VARIANCES", "BAD_BITS", "drizzle_weight", "group_id_of"]
+__all__ = ["Resampler", "VARIANCES", "BAD_BITS", "bad_bits_of", "drizzle_weight", "group_id_of"]
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,18 @@ VARIANCES = ("var_rnoise", "var_flat", "var_poisson")
 BAD_BITS = PIXEL["DO_NOT_USE"] | PIXEL["NON_SCIENCE"]
 
 
-def drizzle_weight(model, weight_type: str | None) -> np.ndarray:
+def bad_bits_of(good_bits) -> int:
+    """DQ bits that exclude a pixel, from a jwst ``good_bits`` string (astropy bit-flag
+    syntax: the bits to ignore, ``~`` for all but those; None: none excludes)."""
+    from astropy.nddata.bitmask import interpret_bit_flags
+
+    ignore = interpret_bit_flags(good_bits, flag_name_map=dict(PIXEL))
+    if ignore is None:
+        return 0
+    return int(~int(ignore) & 0xFFFFFFFF)
+
+
+def drizzle_weight(model, weight_type: str | None, bad_bits: int = BAD_BITS) -> np.ndarray:
     """Per-pixel weight of an input: 1 / VAR_RNOISE (``ivm``; 1 where it is missing), the
     measurement (else exposure) time (``exptime``), or 1 (None); 0 for DO_NOT_USE and
     NON_SCIENCE pixels.  float32, as stcal's ``build_driz_weight``.
@@ -33,7 +44,7 @@ def drizzle_weight(model, weight_type: str | None) -> np.ndarray:
     that matters (drizzle skips pixels of zero weight), so the input is left untouched.
     """
     data = model.data
-    good = (np.asarray(model.dq) & BAD_BITS) == 0
+    good = (np.asarray(model.dq) & np.uint32(bad_bits)) == 0
     for name in ("data", "err") + VARIANCES:
         if model.has(name):
             arr = getattr(model, name)
@@ -139,11 +150,15 @@ class Resampler:
         Coarse-grid spacing of the input WCS evaluation.
     n_threads : int
         Threads of the compiled kernels.
+    bad_bits : int
+        DQ bits that give a pixel zero weight (DO_NOT_USE | NON_SCIENCE; outlier detection
+        uses DO_NOT_USE alone, its ``good_bits`` default).
     """
 
     def __init__(self, grid, n_models=1, *, kernel="square", pixfrac=1.0, fillval=np.nan,
                  weight_type="ivm", enable_ctx=True, enable_var=True, propagate_dq=False,
-                 pixmap_step=DEFAULT_STEP, normalize_kernel=False, n_threads=1):  # fmt: skip
+                 pixmap_step=DEFAULT_STEP, normalize_kernel=False, n_threads=1,
+                 bad_bits=BAD_BITS):  # fmt: skip
         self.grid = grid
         self.kernel = kernel
         self.pixfrac = pixfrac
@@ -153,6 +168,7 @@ class Resampler:
         self.pixmap_step = pixmap_step
         self.normalize_kernel = normalize_kernel and kernel == "gaussian"
         self.n_threads = n_threads
+        self.bad_bits = bad_bits
         self.pixel_scale_ratio = grid.pixel_scale_ratio
         shape = tuple(grid.shape)
         self.shape = shape
@@ -177,7 +193,7 @@ class Resampler:
         level = model.meta.get("background.level")
         if level is not None and not model.meta.get("background.subtracted"):
             data = data - level
-        weight = drizzle_weight(model, self.weight_type)
+        weight = drizzle_weight(model, self.weight_type, self.bad_bits)
         pm = exposure_pixmap(wcs, data.shape, self.grid, step=self.pixmap_step,
                              n_threads=self.n_threads)  # fmt: skip
         xmin, xmax, ymin, ymax = input_box(data.shape, wcs)

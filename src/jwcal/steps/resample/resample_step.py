@@ -13,6 +13,7 @@ from ... import datamodels
 from ...errors import ConfigError, InputError
 from ...stpipe import Param, Step
 from ...stpipe.stepio import is_model
+from .._library import ExposureLibrary
 from .driz import Resampler, group_id_of
 from .grid import CustomGrid, OutputGrid, grid_from_models, mean_pixel_area
 from .output import fill_product_meta
@@ -94,18 +95,18 @@ class ResampleStep(Step):
         items, asn = self._items(input)
         if not items:
             raise InputError("resample: no input images")
-        check = self._open(items[0])
+        check = self._open(items[0], meta_only=True)
         if check.data.ndim != 2:
             raise InputError(f"resample: {check.meta.get('filename') or 'input'} is not a 2-D "
                              "image")  # fmt: skip
         grid = self._grid(items, check)
+        self._close(items[0], check)
         if self.single:
             groups: dict[str, list] = {}
             for it in items:
-                model = self._open(it)
+                model = self._open(it, meta_only=True)
                 groups.setdefault(group_id_of(model), []).append(it)
-                if not is_model(it):
-                    model.close()
+                self._close(it, model)
             return [self._resample(g, grid, asn) for g in groups.values()]
         return self._resample(items, grid, asn)
 
@@ -119,9 +120,22 @@ class ResampleStep(Step):
         if isinstance(obj, Association):
             paths = [obj.member_path(m) for m in obj.members("science", product=0)]
             return [str(p) for p in paths], obj
+        if isinstance(obj, ExposureLibrary):
+            # stage 3: the exposures as tweakreg, skymatch and outlier_detection left them,
+            # read one at a time
+            return [_LibItem(obj, i) for i in range(len(obj))], _LibAsn(obj)
         if isinstance(obj, (list, tuple)):
             return [self._own(o) for o in obj], None
         return [self._own(obj)], None
+
+    @staticmethod
+    def _close(item, model) -> None:
+        """Done with a model from :meth:`_open` (files are closed, library members
+        released; models given by the caller are left alone)."""
+        if isinstance(item, _LibItem):
+            item.lib.release(item.index, model)
+        elif not is_model(item):
+            model.close()
 
     def _own(self, obj):
         # The inputs are only read (invalid pixels get zero weight): no copy is needed.
@@ -129,7 +143,9 @@ class ResampleStep(Step):
             return self.prepare_output(obj, make_copy=False)
         return os.fspath(self.make_input_path(obj))
 
-    def _open(self, item):
+    def _open(self, item, meta_only=False):
+        if isinstance(item, _LibItem):
+            return item.open(meta_only)
         if is_model(item):
             return item
         model = datamodels.open(item)
@@ -140,10 +156,9 @@ class ResampleStep(Step):
     def _footprint(self, item):
         """What the grid needs of an input other than the first (its S_REGION), without
         keeping its file open."""
-        model = self._open(item)
+        model = self._open(item, meta_only=True)
         keep = {k: model.meta.get(k) for k in ("wcsinfo.s_region", "filename")}
-        if not is_model(item):
-            model.close()
+        self._close(item, model)
         return _MetaOnly(keep)
 
     # ----- the output grid ----------------------------------------------------------------
@@ -234,9 +249,8 @@ class ResampleStep(Step):
             if first is None:
                 first = _meta_copy(model)
                 wcs0 = model.meta.wcs
-            if not is_model(it):
-                model.close()
-                del model
+            self._close(it, model)
+            del model
         result = res.finalize()
         out = first
         out.data = result["data"]
@@ -263,6 +277,28 @@ class ResampleStep(Step):
             if name:
                 out.meta.filename = f"{name}_i2d.fits"
         return out
+
+
+class _LibItem:
+    """Member ``index`` of an ExposureLibrary, opened with its stage-3 changes."""
+
+    def __init__(self, lib, index: int):
+        self.lib, self.index = lib, index
+
+    def open(self, meta_only: bool = False):
+        return self.lib.meta_model(self.index) if meta_only else self.lib.load(self.index)
+
+
+class _LibAsn:
+    """The association facts of a library, as the product naming reads them."""
+
+    def __init__(self, lib):
+        self._asn = lib.asn or {}
+        self.table_name = self._asn.get("table_name")
+        self.products = self._asn.get("products") or [{}]
+
+    def get(self, key, default=None):
+        return self._asn.get(key, default)
 
 
 class _MetaOnly:

@@ -45,3 +45,13 @@ def test_mosaic_of_a_library(tmp_path, on_disk):
     assert out.meta.filename == "jw01-o001_t001_nircam_i2d.fits"
     assert out.meta.asn.pool_name == "pool"
     assert out.meta.resample.pointings == 3
+
+
+def test_library_s_region_follows_the_steps_changes(tmp_path):
+    lib = _library(tmp_path, on_disk=True)
+    first = lib.members[1].s_region
+    assert first and lib.s_region(1) == first
+    lib.set_meta(1, "wcsinfo", {"s_region": "POLYGON ICRS  1 2 3 4 5 6"})
+    assert lib.s_region(1) == "POLYGON ICRS  1 2 3 4 5 6"
+    lib.set_meta(1, "wcsinfo.s_region", "POLYGON ICRS  7 8 9 10 11 12")
+    assert lib.s_region(1) == lib.meta_model(1).meta.wcsinfo.s_region

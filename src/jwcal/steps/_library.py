@@ -48,6 +48,7 @@ class Member:
     group_id: str = ""
     filename: str = ""
     shape: tuple = ()
+    s_region: str | None = None  #: the file's S_REGION (a step's update goes to ``meta``)
 
 
 class ExposureLibrary:
@@ -107,6 +108,7 @@ class ExposureLibrary:
                 mem.filename = mem.filename or m.meta.get("filename") or Path(mem.path).name
                 mem.group_id = group_id_of(m)
                 mem.shape = tuple(m.shape)
+                mem.s_region = m.meta.get("wcsinfo.s_region")
             finally:
                 if mem.model is None:
                     m.close()
@@ -196,6 +198,19 @@ class ExposureLibrary:
             mem.wcs = m.meta.wcs
             m.close()
         return mem.wcs
+
+    def s_region(self, i: int):
+        """The current S_REGION of exposure ``i`` (without opening its file)."""
+        mem = self.members[i]
+        if mem.model is not None:
+            return mem.model.meta.get("wcsinfo.s_region")
+        value = mem.s_region
+        for key, v in mem.meta.items():  # replayed in this order by load()
+            if key == "wcsinfo.s_region":
+                value = v
+            elif key == "wcsinfo" and isinstance(v, dict) and "s_region" in v:
+                value = v["s_region"]
+        return value
 
     def subtract_sky(self, i: int, level: float) -> None:
         mem = self.members[i]

@@ -118,15 +118,10 @@ class OutlierDetectionStep(Step):
 
     # ----- the median -----------------------------------------------------------------
     def _median_resampled(self, lib):
-        metas = []
-        for i in range(len(lib)):
-            m = lib.meta_model(i)
-            if i == 0:
-                metas.append(m)
-            else:
-                metas.append(_MetaOnly({k: m.meta.get(k) for k in ("wcsinfo.s_region",
-                                                                    "filename")}))  # fmt: skip
-                lib.release(i, m)
+        metas = [lib.meta_model(0)]
+        metas += [_MetaOnly({"wcsinfo.s_region": lib.s_region(i),
+                             "filename": lib.members[i].filename})
+                  for i in range(1, len(lib))]  # fmt: skip
         grid = grid_from_models(metas, log=self.log)
         lib.release(0, metas[0])
         groups = list(lib.group_indices.values())

@@ -156,6 +156,10 @@ class ResampleStep(Step):
     def _footprint(self, item):
         """What the grid needs of an input other than the first (its S_REGION), without
         keeping its file open."""
+        if isinstance(item, _LibItem):
+            lib, i = item.lib, item.index
+            return _MetaOnly({"wcsinfo.s_region": lib.s_region(i),
+                              "filename": lib.members[i].filename})  # fmt: skip
         model = self._open(item, meta_only=True)
         keep = {k: model.meta.get(k) for k in ("wcsinfo.s_region", "filename")}
         self._close(item, model)

@@ -125,6 +125,7 @@ def _expand(mesh, yc, xc, ny, nx) -> np.ndarray:
     wy = (fy - j0)[:, None]
     wx = (fx - i0)[None, :]
     m = mesh.astype(np.float64)
-    top = m[j0][:, i0] * (1 - wx) + m[j0][:, i1] * wx
-    bot = m[j1][:, i0] * (1 - wx) + m[j1][:, i1] * wx
-    return (top * (1 - wy) + bot * wy).astype(np.float32)
+    # separable: the mesh rows interpolated along x first (small), then rows blended along
+    # y; the same operations per pixel as the 2-D form, with two full-size gathers not four
+    rows = m[:, i0] * (1 - wx) + m[:, i1] * wx
+    return (rows[j0] * (1 - wy) + rows[j1] * wy).astype(np.float32)

@@ -262,10 +262,14 @@ def _check_simulator_writes_source_catalog_references(runs):
     with fits.open(apcorr) as hdul:
         assert hdul[0].header["REFTYPE"] == "APCORR"
         tab = hdul["APCORR"].data
-        assert np.all(np.diff(tab["radius"]) > 0)
+        # one run of rising radii per filter row group
+        radii = tab["radius"].reshape(-1, len(np.unique(tab["eefraction"])))
+        assert np.all(np.diff(radii, axis=1) > 0)
         np.testing.assert_allclose(tab["apcorr"] * tab["eefraction"], 1.0, rtol=1e-6)
     ref = dm.open(str(abvega))
-    assert 1.0 <= float(ref.abvega_offset["abvega_offset"][0]) <= 3.0
+    # flight AB - Vega offsets of the imagers' bands run from about 0 (blue) to 4 (red)
+    offsets = np.asarray(ref.abvega_offset["abvega_offset"], float)
+    assert np.all((offsets > -1.0) & (offsets < 4.5)) and offsets[-1] > offsets[0]
     cat = Table.read(sim.asn_image3.parent / "refcat.ecsv", format="ascii.ecsv")
     assert {"RA", "DEC"} <= set(cat.colnames) and len(cat) > 20
 

@@ -17,7 +17,14 @@ from .. import datamodels as dm
 from .scene import psf_sigmas
 from .wcsrefs import FILTERS, _ref_meta, filter_key
 
-__all__ = ["EE_FRACTIONS", "encircled_energy", "ee_radius", "abvega_offset", "CatalogRefs"]
+__all__ = [
+    "EE_FRACTIONS",
+    "encircled_energy",
+    "drizzled_psf",
+    "ee_radius",
+    "abvega_offset",
+    "CatalogRefs",
+]
 
 #: The encircled-energy fractions of the APCORR rows (jwst accepts 20 ... 80 percent).
 EE_FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -29,6 +36,13 @@ def encircled_energy(radius: float, comps) -> float:
     total = sum(w for _, w in comps)
     inside = sum(w * -np.expm1(-(radius**2) / (2.0 * s * s)) for s, w in comps)
     return float(inside / total)
+
+
+def drizzled_psf(det) -> list[tuple[float, float]]:
+    """The simulated PSF ((sigma, weight), ...) as it appears on a drizzled ``_i2d`` image,
+    where source_catalog measures apertures: convolved with the detector pixel and the
+    output pixel, two unit boxes of variance 1/12 each."""
+    return [(float(np.sqrt(s * s + 2.0 / 12.0)), w) for s, w in psf_sigmas(det)]
 
 
 def ee_radius(fraction: float, comps) -> float:
@@ -75,7 +89,7 @@ class CatalogRefs:
     def apcorr(self):
         """APCORR: one row per filter (and pupil, or subarray for MIRI) and EE fraction."""
         det = self.det
-        comps = psf_sigmas(det)
+        comps = drizzled_psf(det)
         radii = [ee_radius(f, comps) for f in EE_FRACTIONS]
         # the sky annulus starts where the PSF's wide wings have faded (4 sigma of the widest)
         widest = max(s for s, _ in comps)

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import ConfigError
 from .observation import simulate_dithers
 
-__all__ = ["simulate_image3", "Image3Sim", "psf_encircled_energy"]
+__all__ = ["simulate_image3", "Image3Sim"]
 
 
 @dataclass
@@ -154,7 +154,6 @@ def simulate_image3(
     _write_table({k: [r[k] for r in rows] for k in rows[0]}, truth,
                  "Per exposure: pointing error put in the keywords (RA, Dec offsets in arcsec, "
                  "roll in deg), sky added (MJy/sr after calibration).")  # fmt: skip
-    refs.update(_write_source_catalog_refs(outdir / "refs", res, instrument))
     refcat = _write_refcat(outdir / "refcat.ecsv", res.truth_catalog, refcat_min_flux)
     cals = []
     if calibrate:
@@ -239,103 +238,6 @@ def _inject_outliers(data, model, flat, photmjsr, density, snr_range, rng) -> di
             out["amp_mjysr"].append(amp / flat[y, x] * photmjsr)
             out["snr"].append(amp / err[y, x])
     return out
-
-
-def psf_encircled_energy(sigmas_fracs, radius, extra_var: float = 0.0) -> np.ndarray:
-    """Encircled energy at ``radius`` (pixels) of a sum of circular Gaussians
-    ((sigma, flux fraction) pairs), each broadened by ``extra_var`` pixels^2."""
-    r = np.asarray(radius, float)
-    out = np.zeros_like(r)
-    for sig, frac in sigmas_fracs:
-        s2 = sig * sig + extra_var
-        out += frac * (1.0 - np.exp(-r * r / (2.0 * s2)))
-    return out
-
-
-def _write_source_catalog_refs(refdir: Path, res, instrument) -> dict:
-    """APCORR (FITS table) and ABVEGAOFFSET (ASDF) for the exposures' filter."""
-    from astropy.io import fits
-
-    from .. import datamodels as dm
-    from .instruments import detector_spec
-    from .scene import psf_sigmas
-
-    m = dm.open(res.exposures[0].rate)
-    inst = str(m.meta.instrument.name).upper()
-    det = detector_spec(instrument, m.meta.instrument.detector)
-    filt = m.meta.get("instrument.filter")
-    pupil = m.meta.get("instrument.pupil")
-    comps = psf_sigmas(det)
-    # detector pixel and drizzle onto an output pixel of the same size: two box blurs
-    extra = 2.0 / 12.0
-    grid = np.linspace(0.0, 60.0, 60001)
-    ee = psf_encircled_energy(comps, grid, extra)
-    fracs = np.arange(1, 9) / 10.0
-    radii = np.interp(fracs, ee, grid)
-    skyin = max(25.0, 4.0 * radii[-1])
-    skyout = skyin + 10.0
-    n = len(fracs)
-    cols = [
-        fits.Column("filter", "12A", array=[filt or "CLEAR"] * n),
-        fits.Column("pupil", "15A", array=[pupil or "NONE"] * n),
-        fits.Column("eefraction", "E", array=fracs),
-        fits.Column("radius", "E", array=radii),
-        fits.Column("apcorr", "E", array=1.0 / fracs),
-        fits.Column("skyin", "E", array=[skyin] * n),
-        fits.Column("skyout", "E", array=[skyout] * n),
-    ]
-    if inst == "MIRI":
-        cols[1] = fits.Column("subarray", "15A", array=[m.meta.get("subarray.name")] * n)
-    model_name = {"NIRCAM": "NrcImgApcorrModel", "NIRISS": "NisImgApcorrModel",
-                  "MIRI": "MirImgApcorrModel", "FGS": "FgsImgApcorrModel"}.get(inst)  # fmt: skip
-    prim = fits.PrimaryHDU()
-    h = prim.header
-    cards = {
-        "DATAMODL": model_name, "REFTYPE": "APCORR", "TELESCOP": "JWST", "INSTRUME": inst,
-        "DETECTOR": str(m.meta.instrument.detector), "EXP_TYPE": str(m.meta.exposure.type),
-        "PEDIGREE": "DUMMY", "USEAFTER": "2022-01-01T00:00:00", "AUTHOR": "jwcal.simulate",
-        "DESCRIP": "Aperture corrections of the simulated PSF (drizzled)",
-    }  # fmt: skip
-    for key, value in cards.items():
-        h[key] = value
-    tab = fits.BinTableHDU.from_columns(cols, name="APCORR")
-    refdir.mkdir(parents=True, exist_ok=True)
-    stem = f"jwcal_sim_{str(m.meta.instrument.detector).lower()}"
-    apcorr = refdir / f"{stem}_apcorr.fits"
-    tmp = apcorr.with_name(f".{apcorr.name}.{os.getpid()}.tmp")
-    fits.HDUList([prim, tab]).writeto(tmp, overwrite=True)
-    os.replace(tmp, apcorr)
-    abvega = refdir / f"{stem}_abvegaoffset.asdf"
-    _write_abvega(abvega, m, inst, filt, pupil)
-    return {"apcorr": apcorr, "abvegaoffset": abvega}
-
-
-def _write_abvega(path: Path, m, inst, filt, pupil) -> None:
-    import zlib
-
-    from astropy.table import Table
-
-    from ..datamodels import ABVegaOffsetModel
-
-    # a fixed, filter-dependent AB - Vega offset of the size flight values have (1-3 mag)
-    offset = 1.0 + 2.0 * (zlib.crc32(f"{inst}:{filt}".encode()) % 1000) / 1000.0
-    if inst == "FGS":
-        t = Table({"detector": [str(m.meta.instrument.detector)], "abvega_offset": [offset]})
-    elif inst == "MIRI":
-        t = Table({"filter": [filt], "abvega_offset": [offset]})
-    else:
-        t = Table({"filter": [filt], "pupil": [pupil or "CLEAR"], "abvega_offset": [offset]})
-    ref = ABVegaOffsetModel(abvega_offset=t)
-    meta = ref.meta
-    meta.reftype = "ABVEGAOFFSET"
-    meta.telescope = "JWST"
-    meta.instrument.name = inst
-    meta.instrument.detector = str(m.meta.instrument.detector)
-    meta.useafter = "2022-01-01T00:00:00"
-    meta.pedigree = "DUMMY"
-    meta.author = "jwcal.simulate"
-    meta.description = "AB minus Vega magnitude of the simulated filters"
-    ref.save(path)
 
 
 def _write_refcat(path: Path, catalog_path: Path, min_flux) -> Path:

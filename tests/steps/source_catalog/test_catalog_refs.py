@@ -10,6 +10,7 @@ from jwcal.simulate.catalogrefs import (
     EE_FRACTIONS,
     CatalogRefs,
     abvega_offset,
+    drizzled_psf,
     ee_radius,
     encircled_energy,
 )
@@ -70,7 +71,7 @@ def test_files_read_back_and_select_the_filter(refs):
     off = dm.open(paths["abvegaoffset"])
     meta = _meta("NIRCAM", "NRCA1", "F150W", "CLEAR", "SUB320", ratio=0.5)
     par = aperture_params(ap.apcorr_table, meta, (30, 50, 70))
-    comps = psf_sigmas(det)
+    comps = drizzled_psf(det)
     # output pixels half the detector's: radii double
     np.testing.assert_allclose(par.aperture_radii, [2 * ee_radius(f, comps) for f in (.3, .5, .7)],
                                rtol=1e-6)  # fmt: skip

@@ -4,8 +4,8 @@ names, refusals.  Runs on real data are in tests/parity/test_image3_pipeline.py.
 import pytest
 from resample_data import PSCALE, RA0, make_image
 
-from jwcal.errors import ConfigError, InputError
-from jwcal.pipelines.image3 import Image3Pipeline, source_catalog_class
+from jwcal.errors import InputError
+from jwcal.pipelines.image3 import Image3Pipeline
 from jwcal.stpipe.registry import load_class, lookup
 
 SKIP_CATALOG = {"source_catalog": {"skip": True}}
@@ -31,14 +31,6 @@ def test_steps_in_jwst_order():
 def test_command_line_names():
     for name in ("image3", "calwebb_image3", "Image3Pipeline"):
         assert load_class(lookup(name)) is Image3Pipeline
-
-
-@pytest.mark.skipif(source_catalog_class().__module__ != "jwcal.pipelines.image3",
-                    reason="source_catalog is part of this build")  # fmt: skip
-def test_missing_source_catalog_is_a_clear_error_unless_skipped(tmp_path):
-    m = make_image(shape=(30, 30))
-    with pytest.raises(ConfigError, match="source_catalog is not part of this jwcal build"):
-        Image3Pipeline.call([m], output_dir=str(tmp_path))
 
 
 def test_moving_target_is_refused():

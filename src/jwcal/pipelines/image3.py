@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError, InputError
+from ..errors import InputError
 from ..steps._library import as_library
 from ..steps.outlier_detection import OutlierDetectionStep
 from ..steps.resample import ResampleStep
 from ..steps.skymatch import SkyMatchStep
+from ..steps.source_catalog import SourceCatalogStep
 from ..steps.tweakreg import TweakRegStep
-from ..stpipe import Param, Pipeline, Step
+from ..stpipe import Param, Pipeline
 
-__all__ = ["Image3Pipeline", "source_catalog_class"]
-
-
-class _SourceCatalogMissing(Step):
-    """Stands in for source_catalog in a jwcal without it: runs only to say so."""
-
-    class_alias = "source_catalog"
-    cal_step = "source_catalog"
-
-    def process(self, input):
-        raise ConfigError(
-            "source_catalog is not part of this jwcal build (jwcal.steps.source_catalog is "
-            "missing): skip it with --steps.source_catalog.skip=true"
-        )
-
-
-def source_catalog_class() -> type[Step]:
-    """jwcal's SourceCatalogStep, imported when first needed (it is developed on its own);
-    a stand-in that fails with a clear message when it is not there."""
-    try:
-        from ..steps.source_catalog import SourceCatalogStep
-    except ImportError:
-        return _SourceCatalogMissing
-    return SourceCatalogStep
-
-
-class _StepDefs:
-    """``step_defs`` built on first use, so that source_catalog is imported lazily."""
-
-    def __init__(self):
-        self._defs = None
-
-    def __get__(self, obj, owner):
-        if self._defs is None:
-            self._defs = {
-                "tweakreg": TweakRegStep,
-                "skymatch": SkyMatchStep,
-                "outlier_detection": OutlierDetectionStep,
-                "resample": ResampleStep,
-                "source_catalog": source_catalog_class(),
-            }
-        return self._defs
+__all__ = ["Image3Pipeline"]
 
 
 class Image3Pipeline(Pipeline):
@@ -71,7 +31,13 @@ class Image3Pipeline(Pipeline):
     params = {
         "in_memory": Param(bool, True, "keep models in memory (else temporary files)"),
     }
-    step_defs = _StepDefs()
+    step_defs = {
+        "tweakreg": TweakRegStep,
+        "skymatch": SkyMatchStep,
+        "outlier_detection": OutlierDetectionStep,
+        "resample": ResampleStep,
+        "source_catalog": SourceCatalogStep,
+    }
 
     def process(self, input):
         self.log.info("Starting calwebb_image3 ...")

@@ -111,3 +111,39 @@ def compare_rates(ours, theirs, *, p999=SCI_P999_REL, var=VAR_REL, dq=DQ_IDENTIC
     for ext in ("err", "var_poisson", "var_rnoise"):
         assert out[ext] <= var, msg
     return out
+
+
+def truth_z_by_bin(rate_file, sim) -> list[tuple]:
+    """(lo, hi, n, median z, robust std of z) per bin of true rate, z = (rate - truth) / ERR
+    over pixels the pipeline leaves unflagged and the simulator made neither bad nor
+    reference pixels; bins at the 0-50-90-98-100th percentiles of the true rate."""
+    with fits.open(rate_file) as hd:
+        rate = hd["SCI"].data.astype(float)
+        err = hd["ERR"].data.astype(float)
+        dq = hd["DQ"].data
+    truth = fits.getdata(sim.truth_rate, "SCI").astype(float)
+    masks = fits.getdata(sim.truth_masks, "DQ")
+    good = (dq == 0) & (masks == 0) & np.isfinite(rate) & (err > 0)
+    assert good.mean() > 0.9, f"only {good.mean():.1%} of the pixels are usable"
+    z = ((rate - truth) / err)[good]
+    t = truth[good]
+    edges = np.quantile(t, [0.0, 0.5, 0.9, 0.98, 1.0])
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        zz = z[(t >= lo) & (t <= hi)]
+        q25, q75 = np.percentile(zz, [25, 75])
+        out.append((lo, hi, zz.size, float(np.median(zz)), float((q75 - q25) / 1.349)))
+    return out
+
+
+def check_truth_stats(stats) -> None:
+    """No bias at a tenth of the noise (plus 2.5 times the sampling error of the median)
+    and a robust spread of z within 0.9..1.15 in every bin."""
+    lines = "\n".join(
+        f"  {lo:10.3f}-{hi:10.3f} DN/s  n={n:7d}  median z={m:+.3f}  robust std={s:.3f}"
+        for lo, hi, n, m, s in stats
+    )
+    for _, _, n, med, std in stats:
+        assert n >= 200, lines
+        assert abs(med) <= 0.1 + 2.5 * 1.2533 / np.sqrt(n), lines
+        assert 0.9 <= std <= 1.15, lines

@@ -4,8 +4,8 @@ Each exposure goes through jwcal's dq_init and saturation (parity-tested elsewhe
 each step runs, in jwcal and in jwst, on the same input file: refpix on the saturation
 product, jump on the refpix product, ramp_fit on the jump product.  So every comparison
 isolates one step.  The exposures cover the modes: a NIRCam 4-output subarray with a zero
-frame (side reference pixels, ZEROFRAME through refpix and ramp_fit), a NIRCam full frame
-(snowballs), a NIRISS subarray (LIKELY), an FGS subarray without reference pixels and a
+frame (side reference pixels, ZEROFRAME through refpix and ramp_fit), a NIRCam corner
+subarray (snowballs; the full-frame refpix paths are compared in test_refpix_kernels.py), a NIRISS subarray (LIKELY), an FGS subarray without reference pixels and a
 MIRI full frame (MIRI reference columns, showers, groups dropped by ramp_fit).  NIRSpec IRS2
 (the Fourier reference correction) is compared in test_detector1_pipeline.py, to simulate
 and correct that full frame only once.
@@ -41,7 +41,7 @@ CASES = {
         nints=2,
         zeroframe=True,
     ),
-    "nrc_full": dict(instrument="nircam", detector="nrcb1", ngroups=4, nints=1),
+    "nrc_sub640": dict(instrument="nircam", detector="nrcb1", subarray="SUB640", ngroups=4),
     "nis": dict(instrument="niriss", detector="nis", subarray="SUB256", ngroups=6, nints=2),
     "fgs": dict(instrument="fgs", detector="guider1", subarray="SUB128CNTR", ngroups=8),
     "miri": dict(instrument="miri", detector="mirimage", ngroups=8, nints=2),
@@ -49,7 +49,7 @@ CASES = {
 
 #: Parameters given to both pipelines for the jump and ramp_fit runs of each case.
 JUMP_PARAMS = {
-    "nrc_full": {"expand_large_events": True},
+    "nrc_sub640": {"expand_large_events": True},
     "miri": {"find_showers": True},
 }
 RAMP_PARAMS = {"nis": {"algorithm": "LIKELY"}, "nrc_grism": {"save_opt": False}}

@@ -13,7 +13,8 @@ region masks use: offline (no distortion references) that step is made to return
 Cases: the median method with each background method (median, 2-D model, none,
 median_image), a histogram fit, one mask per integration, a user mask, a flat applied
 before fitting, the saved mask/background/noise, autoparam; the FFT (NSClean) method on
-subarrays and a full frame; picture_frame on ramps and rates.  All bit-identical.
+subarrays (the full-frame FFT path only adds size); picture_frame on ramps and rates.
+All bit-identical.
 """
 
 import numpy as np
@@ -184,7 +185,6 @@ CASES = {  # name: (input, parameters); jwcal gets the same plus GAIN/READNOISE
     "cfn_miri": ("miri", {"mask_science_regions": True}),
     "cfn_fft_nrs1": ("nrs1", {"fit_method": "fft"}),
     "cfn_fft_nrs2": ("nrs2", {"fit_method": "fft", "background_method": None}),
-    "cfn_fft_full": ("nrsrate", {"fit_method": "fft"}),
     "pf_ramp": ("nrsfull", {"mask_science_regions": False, "save_mask": True,
                             "save_correction": True}),
     "pf_rate": ("nrsrate", {"mask_science_regions": False}),

@@ -77,3 +77,16 @@ def test_refdir_is_searched(uncal, refs):
 
     out = DQInitStep.call(str(uncal), refdir=str(Path(refs["mask"]).parent))
     assert out.meta.ref_file.mask.name == refs["mask"]
+
+
+def test_mask_bits_are_translated_through_dq_def(uncal, tmp_path):
+    # this file's bit 2 (value 4) means HOT according to its DQ_DEF table, as jwst reads it
+    mask = make_mask()
+    mask.dq[:] = 0
+    x0, y0, *_ = SCI_REGION
+    mask.dq[y0 + 2, x0 + 3] = 4
+    mask.dq_def = np.array([(2, 4, "HOT", "hot")], dtype=list(dm.reference.DQ_DEF_COLUMNS))
+    path = mask.save(tmp_path / "mask_dqdef.fits")
+    out = DQInitStep.call(str(uncal), override_mask=str(path))
+    assert out.pixeldq[3, 4] == PIXEL["HOT"]
+    assert out.pixeldq.sum() == PIXEL["HOT"]

@@ -9,6 +9,7 @@ from ...dqflags import group as GROUP
 from ...dqflags import pixel as PIXEL
 from ...errors import InputError
 from ...stpipe import Param, Step
+from .._ramps import reference_dq
 
 __all__ = ["DQInitStep"]
 
@@ -43,7 +44,8 @@ class DQInitStep(Step):
             self.log.warning("No MASK reference file; dq_init skipped")
             self.record_step_status(model, "SKIPPED")
             return model
-        mask = np.array(mask_model.dq, dtype=np.uint32)
+        # DQ_DEF says which bit is which flag (jwst translates when it opens the file)
+        mask = np.array(reference_dq(mask_model), dtype=np.uint32)
         if self.user_supplied_dq is not None:
             mask |= self._user_dq(mask.shape)
         self._check_dimensions(model)

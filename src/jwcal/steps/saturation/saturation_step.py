@@ -12,6 +12,7 @@ from ...dqflags import pixel as PIXEL
 from ...errors import InputError
 from ...references import NOT_APPLICABLE, load_reference
 from ...stpipe import Param, Step
+from .._ramps import reference_dq
 from .irs2 import flag_irs2
 
 __all__ = ["SaturationStep"]
@@ -67,14 +68,20 @@ class SaturationStep(Step):
         bias = None if bias_model is None else bias_model.data
         if irs2:
             flag_irs2(
-                model, sat.data, sat.dq, self.n_pix_grow_sat, read_pattern, bias, self.n_threads
+                model,
+                sat.data,
+                reference_dq(sat),
+                self.n_pix_grow_sat,
+                read_pattern,
+                bias,
+                self.n_threads,
             )
             self._log_counts(model.groupdq)
             self.record_step_status(model, "COMPLETE")
             return model
 
         threshold = np.asarray(sat.data, dtype=np.float32)
-        sat_dq = np.asarray(sat.dq, dtype=np.uint32)
+        sat_dq = np.asarray(reference_dq(sat), dtype=np.uint32)
         no_sat_check = (sat_dq & PIXEL["NO_SAT_CHECK"]) == PIXEL["NO_SAT_CHECK"]
         zframe = None
         if model.meta.get("exposure.zero_frame") and model.has("zeroframe"):

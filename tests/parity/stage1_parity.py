@@ -27,13 +27,16 @@ DQ_MATCH_MIN = 0.999
 # Several jwst steps in one fresh process: starting jwst costs seconds each time.
 # Each job: [class, input, kwargs, output_dir, patches]; a patch names a jwst step class
 # used internally (e.g. by clean_flicker_noise) and the reference overrides to give it,
-# since offline jwst cannot ask CRDS for them, or "identity" to make it return its input.
+# since offline jwst cannot ask CRDS for them, or "identity" to make it return its input;
+# the patch "refs" (reftype -> path) gives a pipeline's steps every reference type they ask
+# for ("N/A" for the others).
 _BATCH = r"""
 import importlib, json, sys
 def _cls(path):
     mod, _, name = path.rpartition(".")
     return getattr(importlib.import_module(mod), name)
 for cls, inp, kw, outdir, patches in json.loads(sys.argv[1]):
+    refs = patches.pop("refs", None)
     for target, overrides in patches.items():
         klass = _cls(target)
         if overrides == "identity":
@@ -45,6 +48,9 @@ for cls, inp, kw, outdir, patches in json.loads(sys.argv[1]):
             for key, val in _ov.items():
                 setattr(self, key, val)
         klass.__init__ = init
+    if refs is not None:  # a pipeline: every reference type of its steps overridden
+        from jwcal.testing.oracle import pipeline_overrides
+        kw["steps"] = pipeline_overrides(cls, refs, kw.get("steps"))
     _cls(cls).call(inp, output_dir=outdir, save_results=True, **kw)
 """
 

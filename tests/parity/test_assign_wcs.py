@@ -13,8 +13,9 @@ Tolerances, and why:
 - the simulator's truth: every source's true RA/Dec within 1 mas of the WCS at its pixel.
 
 NIRSpec images (MIRROR) go through its optical model (DISPERSER, FPA, CAMERA, COLLIMATOR,
-FORE, OTE, WAVELENGTHRANGE) in both pipelines; with an OPAQUE filter the WCS ends at the
-MSA and neither writes S_REGION or SIP.
+FORE, OTE, WAVELENGTHRANGE) in both pipelines: the target-acquisition subarray here (a full
+NRS_IMAGE frame takes the same path and only costs more); with an OPAQUE filter the WCS
+ends at the MSA and neither writes S_REGION or SIP.
 """
 
 import json
@@ -76,7 +77,6 @@ CASES = {
     "guider2_sub128ll": (dict(instrument="fgs", detector="guider2", subarray="SUB128LL"), {}),
     "miri_full": (dict(instrument="miri", filter="F1500W", pointing=(270.0, 66.5, 15.0)), {}),
     "miri_sub128": (dict(instrument="miri", subarray="SUB128", filter="F770W"), {}),
-    "nrs1_image": (dict(instrument="nirspec", detector="nrs1", filter="F110W"), {}),
     "nrs2_tacq_sub32": (
         dict(
             instrument="nirspec",

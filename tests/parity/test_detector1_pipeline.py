@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from detector1_helpers import check_truth_stats, compare_rates, read, truth_z_by_bin
+from stage1_parity import run_jwst_jobs
 
 from jwcal.simulate import simulate_exposure
 
@@ -71,10 +72,9 @@ TSO_SKIPS = {name: {"skip": True} for name in ("ipc", "lastframe", "persistence"
 def work(tmp_path_factory):
     from jwcal.pipelines.detector1 import Detector1Pipeline
     from jwcal.stpipe.registry import PIPELINES
-    from jwcal.testing.oracle import run_jwst
 
     root = tmp_path_factory.mktemp("detector1_pipeline")
-    out = {}
+    out, jobs = {}, []
     for seed, (case, kw) in enumerate(CASES.items()):
         sim = simulate_exposure(root / case, seed=seed + 40, **kw)
         refs = sim.refs_by_type()
@@ -97,17 +97,12 @@ def work(tmp_path_factory):
                 save_calibrated_ramp=True,
             )
         theirs = root / case / "jwst"
-        run_jwst(
-            "jwst.pipeline.Detector1Pipeline",
-            sim.uncal,
-            refs,
-            theirs,
-            steps=TSO_SKIPS if case == "nircam_tso" else None,
-            params={"save_calibrated_ramp": True},
-            scratch=root / "crds",
-        )
+        jw = {"steps": TSO_SKIPS if case == "nircam_tso" else {}, "save_calibrated_ramp": True}
+        jobs.append(("jwst.pipeline.Detector1Pipeline", sim.uncal, jw, theirs, {"refs": refs}))
         stem = sim.uncal.name.replace("_uncal.fits", "")
         out[case] = (ours, theirs, stem, kw.get("nints", 1), sim)
+    # one jwst process for all the exposures: importing jwst costs seconds each time
+    run_jwst_jobs(jobs, root / "crds")
     return out
 
 

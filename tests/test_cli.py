@@ -45,3 +45,16 @@ def test_info_summarises(tmp_path):
     out = _run("info", p)
     assert out.returncode == 0
     assert "ImageModel" in out.stdout and "NRC_IMAGE" in out.stdout and "DO_NOT_USE" in out.stdout
+
+
+def test_missing_dependency_is_one_line(monkeypatch, capsys):
+    import jwcal.demo
+    from jwcal.cli import main
+
+    def run(args):
+        raise ModuleNotFoundError("No module named 'skimage'", name="skimage")
+
+    monkeypatch.setattr(jwcal.demo, "run", run)
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'skimage' is needed here" in err[0]

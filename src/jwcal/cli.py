@@ -107,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         return _fail("out of memory", 1)
+    except ModuleNotFoundError as exc:
+        # a dependency missing from this environment (an optional one of a library we use)
+        if debug:
+            raise
+        return _fail(f"the Python package {exc.name!r} is needed here: pip install it", 1)
     except OSError as exc:
         if debug:
             raise

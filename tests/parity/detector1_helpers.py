@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 
 from jwcal.dqflags import pixel as PIXEL
+from jwcal.testing.forkserver import run_python
 from jwcal.testing.oracle import offline_environment
 
 # Several jwst steps in one process: importing jwst costs seconds each time.
@@ -48,14 +48,7 @@ def run_jwst_steps(jobs, scratch) -> None:
         ]
     )
     try:
-        subprocess.run(
-            [sys.executable, "-c", _BATCH, payload],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
+        run_python(_BATCH, [payload], env=env, check=True, timeout=1800)
     except subprocess.CalledProcessError as exc:
         raise AssertionError(f"jwst failed:\n{exc.stderr[-4000:]}") from None
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 from astropy.io import fits
 
+from jwcal.testing.forkserver import run_python
 from jwcal.testing.oracle import offline_environment
 
 # Parameters that matter, passed explicitly to both pipelines (offline jwst runs with its
@@ -52,8 +51,7 @@ def run_jwst_many(cls: str, jobs: list[dict], scratch) -> None:
     env.update(offline_environment(scratch))
     for job in jobs:
         os.makedirs(job["output_dir"], exist_ok=True)
-    subprocess.run([sys.executable, "-c", _LOOP, json.dumps({"cls": cls, "jobs": jobs})],
-                   env=env, check=True, capture_output=True, text=True, timeout=1800)  # fmt: skip
+    run_python(_LOOP, [json.dumps({"cls": cls, "jobs": jobs})], env=env, check=True, timeout=1800)
 
 
 def read(path, ext):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from jwcal.testing.forkserver import run_python
 from jwcal.testing.oracle import offline_environment
 
 SCI_MEDIAN_TOL = 1e-5
@@ -74,12 +74,7 @@ def run_jwst_jobs(jobs, scratch) -> subprocess.CompletedProcess:
         patches = job[4] if len(job) > 4 else {}
         Path(outdir).mkdir(parents=True, exist_ok=True)
         payload.append([cls, str(inp), _jsonable(kw), str(outdir), _jsonable(patches)])
-    proc = subprocess.run(
-        [sys.executable, "-c", _BATCH, json.dumps(payload)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_python(_BATCH, [json.dumps(payload)], env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"jwst failed:\n{proc.stderr[-4000:]}")
     return proc

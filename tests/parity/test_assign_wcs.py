@@ -21,7 +21,6 @@ ends at the MSA and neither writes S_REGION or SIP.
 import json
 import os
 import subprocess
-import sys
 import warnings
 
 import numpy as np
@@ -36,6 +35,7 @@ from jwcal import datamodels as dm  # noqa: E402
 from jwcal.simulate import simulate_rate  # noqa: E402
 from jwcal.simulate.sky import read_truth_sources  # noqa: E402
 from jwcal.steps.assign_wcs import AssignWcsStep  # noqa: E402
+from jwcal.testing.forkserver import run_python  # noqa: E402
 from jwcal.testing.oracle import offline_environment  # noqa: E402
 
 pytestmark = [pytest.mark.parity, pytest.mark.slow]
@@ -143,14 +143,7 @@ def runs(tmp_path_factory):
     env = dict(os.environ)
     env.update(offline_environment(root / "crds"))
     try:
-        subprocess.run(
-            [sys.executable, "-c", _RUNNER, json.dumps(jobs)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
+        run_python(_RUNNER, [json.dumps(jobs)], env=env, check=True, timeout=1800)
     except subprocess.CalledProcessError as exc:
         pytest.fail(f"jwst failed:\n{exc.stderr[-3000:]}")
     out = {}

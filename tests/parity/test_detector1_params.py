@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
+from jwcal.testing.forkserver import run_python
 from jwcal.testing.oracle import offline_environment
 
 pytestmark = pytest.mark.parity
@@ -36,13 +35,7 @@ print(json.dumps(out))
 def jwst_pars(tmp_path_factory):
     env = dict(os.environ)
     env.update(offline_environment(tmp_path_factory.mktemp("crds")))
-    proc = subprocess.run(
-        [sys.executable, "-c", _DUMP, json.dumps(JWST)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    proc = run_python(_DUMP, [json.dumps(JWST)], env=env, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

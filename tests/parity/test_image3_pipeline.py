@@ -22,8 +22,6 @@ Tolerances, and why:
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -38,6 +36,7 @@ from jwcal.pipelines.image3 import Image3Pipeline  # noqa: E402
 from jwcal.simulate import simulate_image3  # noqa: E402
 from jwcal.steps.resample import ResampleStep  # noqa: E402
 from jwcal.steps.wfs_combine import WfsCombineStep  # noqa: E402
+from jwcal.testing.forkserver import run_python  # noqa: E402
 from jwcal.testing.oracle import offline_environment  # noqa: E402
 
 pytestmark = [pytest.mark.parity]
@@ -66,8 +65,7 @@ def _run_jwst(jobs, scratch):
     for job in jobs:
         os.makedirs(job[2], exist_ok=True)
     args = json.dumps([(c, i, str(o), p) for c, i, o, p in jobs])
-    subprocess.run([sys.executable, "-c", _JWST_LOOP, args], env=env, check=True, cwd=scratch,
-                   capture_output=True, text=True, timeout=1800)  # fmt: skip
+    run_python(_JWST_LOOP, [args], env=env, check=True, cwd=scratch, timeout=1800)
 
 
 def _wfs_association(d):

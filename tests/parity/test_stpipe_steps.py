@@ -7,7 +7,6 @@ outputs must be identical: same arrays bit for bit, same step status, same file 
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "stpipe"))
 
 import jwcal_testdata as td  # noqa: E402
 
+from jwcal.testing.forkserver import run_python  # noqa: E402
 from jwcal.testing.oracle import offline_environment  # noqa: E402
 
 pytestmark = pytest.mark.parity
@@ -39,9 +39,7 @@ def _run_jwst_batch(jobs, scratch):
     env.update(offline_environment(scratch))
     payload = json.dumps([[c, str(i), {k: str(v) for k, v in r.items()}, str(o)]
                           for c, i, r, o in jobs])  # fmt: skip
-    subprocess.run(
-        [sys.executable, "-c", _BATCH, payload], env=env, check=True, capture_output=True, text=True
-    )
+    run_python(_BATCH, [payload], env=env, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 jwst asks CRDS for parameter files and context names even when every reference file is
 overridden.  :func:`offline_environment` makes it work with no server: a scratch CRDS cache
 holding only a ``server_config`` file, and the environment variables that point crds at it.
-It must be applied before jwst, stpipe or crds are imported, so the runners here start a
-fresh Python process.
+It must be applied before jwst, stpipe or crds are imported, so the runners here work in
+another process: a child of the fork server (:mod:`jwcal.testing.forkserver`), which
+imported jwst once under that environment.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from .forkserver import run_python
 
 __all__ = [
     "offline_environment",
@@ -162,11 +164,4 @@ def run_jwst(
         }
     )
     Path(output_dir).mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-c", _RUNNER, payload],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=True,
-    )
+    return run_python(_RUNNER, [payload], env=env, timeout=timeout, check=True)

@@ -26,7 +26,7 @@ int lk_soa_alloc(lk_soa *s, int n, int P);
 /* On x86-64 glibc systems (ifunc) the fit is also compiled for AVX2 and picked at run time; without FMA
  * contraction every lane computes the same IEEE operations, so results do not change. */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
-#define LK_CLONES __attribute__((target_clones("avx2", "default")))
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define LK_CLONES
 #endif

@@ -105,14 +105,14 @@ typedef struct {
     double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work, *comb;
     float *W, *rnf;
     uint32_t *pdq;
-    uint8_t *clean;
+    uint8_t *clean, *flagged;
     void *block;
 } ols_chunk;
 
 static int chunk_alloc(ols_chunk *k, int ng) {
     const size_t P = OLS_CHUNK, n = (size_t)ng;
     k->block = malloc(P * (23 + n) * sizeof(double) + P * (n + 1) * sizeof(float) +
-                      P * (sizeof(uint32_t) + 1) + n + 64);
+                      P * (sizeof(uint32_t) + 2) + n + 64);
     if (!k->block) return 1;
     double *b = (double *)k->block;
     k->rn = b;
@@ -130,6 +130,7 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     k->rnf = k->W + n * P;
     k->pdq = (uint32_t *)(k->rnf + P);
     k->clean = (uint8_t *)(k->pdq + P);
+    k->flagged = k->clean + P;
     return 0;
 }
 
@@ -138,9 +139,10 @@ static int chunk_alloc(ols_chunk *k, int ng) {
 typedef struct {
     float *d;
     uint8_t *g;
-    double *m;     /* [nx] median sums */
-    ols_state *st; /* [nx] */
-    size_t nb;     /* integrations the block holds */
+    double *m;  /* [nx] median sums */
+    ols_soa st; /* [nx] exposure sums of the row's pixels */
+    void *st_block;
+    size_t nb; /* integrations the block holds */
 } ols_rowbuf;
 
 static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p) {
@@ -150,15 +152,19 @@ static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p) {
     b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
     b->g = (uint8_t *)malloc(b->nb * per_int + 1);
     b->m = (double *)malloc(p->nx * sizeof(double) + 1);
-    b->st = (ols_state *)malloc(p->nx * sizeof(ols_state) + 1);
-    return !(b->d && b->g && b->m && b->st);
+    b->st_block = malloc(p->nx * (4 * sizeof(double) + 1) + 1);
+    if (b->st_block) {
+        double *q = (double *)b->st_block;
+        b->st = (ols_soa){q, q + p->nx, q + 2 * p->nx, q + 3 * p->nx, (uint8_t *)(q + 4 * p->nx)};
+    }
+    return !(b->d && b->g && b->m && b->st_block);
 }
 
 static void rowbuf_free(ols_rowbuf *b) {
     free(b->d);
     free(b->g);
     free(b->m);
-    free(b->st);
+    free(b->st_block);
 }
 
 /* Copy integration i of row y into slot `slot`; returns the slot's offset. */
@@ -304,18 +310,17 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
         row_median_sums(c, p, in, b, s, ch, y);
         for (size_t x = 0; x < nx; x++) b->m[x] = b->m[x] / (double)nints;
     }
-    for (size_t x = 0; x < nx; x++) {
-        ols_state *sp = &b->st[x];
-        if (acc) {
-            const size_t pix = row0 + x;
-            sp->inv_vp = acc->inv_vp[pix];
-            sp->inv_vr = acc->inv_vr[pix];
-            sp->slope_num = acc->slope_num[pix];
-            sp->inv_vr_cl = acc->inv_vr_cl[pix];
-            sp->state = acc->state[pix];
-        } else {
-            *sp = (ols_state){0.0, 0.0, 0.0, 0.0, OLS_STATE_INIT};
-        }
+    const ols_soa *st = &b->st;
+    if (acc) {
+        memcpy(st->inv_vp, acc->inv_vp + row0, nx * sizeof(double));
+        memcpy(st->inv_vr, acc->inv_vr + row0, nx * sizeof(double));
+        memcpy(st->slope_num, acc->slope_num + row0, nx * sizeof(double));
+        memcpy(st->inv_vr_cl, acc->inv_vr_cl + row0, nx * sizeof(double));
+        memcpy(st->state, acc->state + row0, nx);
+    } else {
+        for (size_t x = 0; x < nx; x++)
+            st->inv_vp[x] = st->inv_vr[x] = st->slope_num[x] = st->inv_vr_cl[x] = 0.0;
+        memset(st->state, OLS_STATE_INIT, nx);
     }
     for (size_t i = 0; i < nints; i++) {
         const size_t off = (keep && !median_sum && !one_pass)
@@ -347,25 +352,26 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
                               ch->vp, ch->vr, ch->ve, ch->W, ch->work);
                 ols_clean_combine(c, P, ch->pdq, ch->slope, ch->vp, ch->vr, ch->ve, cb_sl, cb_vp,
                                   cb_vr, cb_err, cb_ip, cb_ir, cb_sn, cb_cl);
+                /* every lane's products are written; the flagged lanes' are overwritten below */
+                const ols_soa stc = ols_soa_at(st, x0);
+                const size_t o = i * npix + row0 + x0;
+                ols_clean_apply(c, P, ch->clean, ch->pdq, cb_sl, cb_vp, cb_vr, cb_err, cb_ip,
+                                cb_ir, cb_sn, cb_cl, &stc, ints->slope + o,
+                                ints->var_poisson + o, ints->var_rnoise + o, ints->err + o,
+                                ints->dq + o);
             }
+            /* the flagged lanes (all of them when the optional products are asked for) */
+            int nflag = 0;
             for (int xc = 0; xc < P; xc++) {
+                ch->flagged[nflag] = (uint8_t)xc;
+                nflag += !ch->clean[xc];
+            }
+            for (int f = 0; f < nflag; f++) {
+                const int xc = ch->flagged[f];
                 const size_t x = x0 + (size_t)xc, pix = row0 + x;
                 const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
                 const uint32_t pdq = ch->pdq[xc];
                 ols_int_result o;
-                if (ch->clean[xc]) {
-                    /* the rest of ols_fit_integration for an unflagged ramp */
-                    ols_state *sp = &b->st[x];
-                    if (cb_ip[xc] > 0.0) sp->inv_vp += cb_ip[xc];
-                    sp->inv_vr += cb_ir[xc];
-                    sp->slope_num += cb_sn[xc];
-                    if (!(pdq & c->pdnu)) sp->state &= (uint8_t)~OLS_ALL_DNU;
-                    if (!(pdq & c->psat)) sp->state &= (uint8_t)~OLS_ALL_SAT;
-                    if (cb_vr[xc] > 0.0) sp->inv_vr_cl += cb_cl[xc];
-                    write_products(ints, i * npix + pix, cb_sl[xc], cb_vp[xc], cb_vr[xc],
-                                   cb_err[xc], pdq);
-                    continue;
-                }
                 const float *bd = b->d + off + x;
                 const uint8_t *bg = b->g + off + x;
                 const int ncr = ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &r,
@@ -378,8 +384,10 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
                 /* the CHARGELOSS recomputation reads the group DQ as given */
                 if (r.any_cl)
                     for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
-                ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &b->st[x],
-                                    &o, opt ? &s->so : NULL, s->segs, s->gtmp);
+                ols_state sx = ols_soa_get(st, x);
+                ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &sx, &o,
+                                    opt ? &s->so : NULL, s->segs, s->gtmp);
+                ols_soa_set(st, x, &sx);
                 write_products(ints, i * npix + pix, o.slope, o.var_p, o.var_r, o.err, o.dq);
                 if (!opt) continue;
                 if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
@@ -402,26 +410,17 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
             }
         }
     }
-    for (size_t x = 0; x < nx; x++) {
-        const size_t pix = row0 + x;
-        const ols_state *sp = &b->st[x];
-        if (acc) {
-            acc->inv_vp[pix] = sp->inv_vp;
-            acc->inv_vr[pix] = sp->inv_vr;
-            acc->slope_num[pix] = sp->slope_num;
-            acc->inv_vr_cl[pix] = sp->inv_vr_cl;
-            acc->state[pix] = sp->state;
-        }
-        if (rate) {
-            double sl, vp, vr, e;
-            uint32_t q;
-            const float g = in->gain[pix];
-            uint32_t pdq = in->pixeldq[pix];
-            if (g <= 0.0f || isnan(g)) pdq |= c->pdnu | c->pngval;
-            ols_finish_pixel(c, sp, pdq, &sl, &vp, &vr, &e, &q);
-            write_products(rate, pix, sl, vp, vr, e, q);
-        }
+    if (acc) {
+        memcpy(acc->inv_vp + row0, st->inv_vp, nx * sizeof(double));
+        memcpy(acc->inv_vr + row0, st->inv_vr, nx * sizeof(double));
+        memcpy(acc->slope_num + row0, st->slope_num, nx * sizeof(double));
+        memcpy(acc->inv_vr_cl + row0, st->inv_vr_cl, nx * sizeof(double));
+        memcpy(acc->state + row0, st->state, nx);
     }
+    if (rate)
+        ols_finish_row(c, nx, st, in->pixeldq + row0, in->gain + row0, rate->slope + row0,
+                       rate->var_poisson + row0, rate->var_rnoise + row0, rate->err + row0,
+                       rate->dq + row0);
     return overflow;
 }
 
@@ -470,18 +469,17 @@ int jw_ols_finish(const jw_ols_params *p, const uint32_t *pixeldq, const float *
     if (st) return st;
     const size_t npix = p->ny * p->nx;
     (void)n_threads;
+    const size_t nx = p->nx;
+    (void)npix;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static)
 #endif
-    for (size_t pix = 0; pix < npix; pix++) {
-        ols_state sp = {acc->inv_vp[pix], acc->inv_vr[pix], acc->slope_num[pix],
-                        acc->inv_vr_cl[pix], acc->state[pix]};
-        uint32_t pdq = pixeldq[pix];
-        if (gain[pix] <= 0.0f || isnan(gain[pix])) pdq |= c.pdnu | c.pngval;
-        double sl, vp, vr, e;
-        uint32_t q;
-        ols_finish_pixel(&c, &sp, pdq, &sl, &vp, &vr, &e, &q);
-        write_products(rate, pix, sl, vp, vr, e, q);
+    for (size_t y = 0; y < p->ny; y++) {
+        const size_t o = y * nx;
+        const ols_soa st = {acc->inv_vp + o, acc->inv_vr + o, acc->slope_num + o,
+                            acc->inv_vr_cl + o, acc->state + o};
+        ols_finish_row(&c, nx, &st, pixeldq + o, gain + o, rate->slope + o,
+                       rate->var_poisson + o, rate->var_rnoise + o, rate->err + o, rate->dq + o);
     }
     free_ctx(&c);
     return JW_RAMP_OK;

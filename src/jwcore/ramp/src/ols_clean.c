@@ -19,7 +19,7 @@
 /* On x86-64 glibc systems (ifunc) these are also compiled for AVX2 and picked at run time; without FMA
  * contraction every lane computes the same IEEE operations, so results do not change. */
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
-#define OLS_CLONES __attribute__((target_clones("avx2", "default")))
+#define OLS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define OLS_CLONES
 #endif
@@ -192,5 +192,86 @@ void ols_clean_combine(const ols_ctx *c, int P, const uint32_t *pdq, const doubl
         inv_r[x] = ir;
         snum[x] = sn;
         cl_add[x] = vr > 0.0 ? 1.0 / vr : 0.0;
+    }
+}
+
+OLS_CLONES
+void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
+                     const double *sl, const double *vp, const double *vr, const double *err,
+                     const double *inv_p, const double *inv_r, const double *snum,
+                     const double *cl_add, const ols_soa *st, float *o_slope, float *o_vp,
+                     float *o_vr, float *o_err, uint32_t *o_dq) {
+    double *restrict ivp = st->inv_vp, *restrict ivr = st->inv_vr;
+    double *restrict sn = st->slope_num, *restrict ivc = st->inv_vr_cl;
+    uint8_t *restrict state = st->state;
+    const uint8_t *restrict cl = clean;
+    /* selects rather than branches, in ols_fit_integration's order of additions */
+    FORX {
+        const int k = cl[x] != 0;
+        const double a = ivp[x], b = ivr[x], s = sn[x], d = ivc[x];
+        ivp[x] = (k & (inv_p[x] > 0.0)) ? a + inv_p[x] : a;
+        ivr[x] = k ? b + inv_r[x] : b;
+        sn[x] = k ? s + snum[x] : s;
+        ivc[x] = (k & (vr[x] > 0.0)) ? d + cl_add[x] : d;
+    }
+    const uint8_t keep_dnu = (uint8_t)~OLS_ALL_DNU, keep_sat = (uint8_t)~OLS_ALL_SAT;
+    FORX {
+        uint8_t s = state[x];
+        const int k = cl[x] != 0;
+        s = (k & ((pdq[x] & c->pdnu) == 0)) ? (uint8_t)(s & keep_dnu) : s;
+        s = (k & ((pdq[x] & c->psat) == 0)) ? (uint8_t)(s & keep_sat) : s;
+        state[x] = s;
+    }
+    float *restrict a = o_slope, *restrict b = o_vp, *restrict r = o_vr, *restrict e = o_err;
+    uint32_t *restrict q = o_dq;
+    FORX {
+        a[x] = (float)sl[x];
+        b[x] = (float)vp[x];
+        r[x] = (float)vr[x];
+        e[x] = (float)err[x];
+        q[x] = pdq[x];
+    }
+}
+
+OLS_CLONES
+void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_t *pixeldq,
+                    const float *gain, float *slope, float *var_p, float *var_r, float *err,
+                    uint32_t *dq) {
+    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
+    const uint32_t invalid = c->pdnu | c->psat, nogain = c->pdnu | c->pngval;
+    const double *restrict ivp = st->inv_vp, *restrict ivr = st->inv_vr;
+    const double *restrict sn = st->slope_num, *restrict ivc = st->inv_vr_cl;
+    const uint8_t *restrict state = st->state;
+    float *restrict o_s = slope, *restrict o_p = var_p, *restrict o_r = var_r, *restrict o_e = err;
+    uint32_t *restrict o_q = dq;
+    /* ols_finish_pixel with selects, operation for operation */
+    for (size_t x = 0; x < n; x++) {
+        const uint32_t sb = state[x];
+        uint32_t q = pixeldq[x] | (gain[x] > 0.0f ? 0u : nogain);
+        q |= (sb & OLS_ANY_JUMP) ? c->pjump : 0u;
+        q |= (sb & OLS_ANY_PERS) ? c->ppers : 0u;
+        q |= (sb & OLS_ALL_DNU) ? c->pdnu : 0u;
+        q |= (sb & OLS_ALL_SAT) ? c->psat : 0u;
+        double vp = ivp[x], vr = ivr[x], s = sn[x];
+        vp = vp > 0.0 ? 1.0 / vp : vp;
+        vp = (vp >= T || vp < 0.0) ? 0.0 : vp;
+        vr = vr > 0.0 ? 1.0 / vr : vr;
+        vr = vr >= T ? 0.0 : vr;
+        double e = sqrt(vp + vr);
+        const int bad = (q & invalid) != 0;
+        s = bad ? NAN : s;
+        vp = bad ? 0.0 : vp;
+        vr = bad ? 0.0 : vr;
+        e = bad ? 0.0 : e;
+        q |= (sb & OLS_ANY_SAT) ? c->psat : 0u;
+        s = isnan(s) ? s : s * vr;
+        double vc = ivc[x] > 0.0 ? 1.0 / ivc[x] : vr;
+        vc = vc >= T ? 0.0 : vc;
+        vr = (sb & OLS_ANY_CL) ? vc : vr;
+        o_s[x] = (float)s;
+        o_p[x] = (float)vp;
+        o_r[x] = (float)vr;
+        o_e[x] = (float)e;
+        o_q[x] = q;
     }
 }

@@ -52,6 +52,30 @@ typedef struct {
     uint32_t dq;
 } ols_int_result;
 
+/* The exposure sums of a run of pixels, one array per member of ols_state. */
+typedef struct {
+    double *inv_vp, *inv_vr, *slope_num, *inv_vr_cl;
+    uint8_t *state;
+} ols_soa;
+
+static inline ols_soa ols_soa_at(const ols_soa *a, size_t x) {
+    return (ols_soa){a->inv_vp + x, a->inv_vr + x, a->slope_num + x, a->inv_vr_cl + x,
+                     a->state + x};
+}
+
+static inline ols_state ols_soa_get(const ols_soa *a, size_t x) {
+    return (ols_state){a->inv_vp[x], a->inv_vr[x], a->slope_num[x], a->inv_vr_cl[x],
+                       a->state[x]};
+}
+
+static inline void ols_soa_set(const ols_soa *a, size_t x, const ols_state *s) {
+    a->inv_vp[x] = s->inv_vp;
+    a->inv_vr[x] = s->inv_vr;
+    a->slope_num[x] = s->slope_num;
+    a->inv_vr_cl[x] = s->inv_vr_cl;
+    a->state[x] = s->state;
+}
+
 /* Per-segment values kept for the optional product. */
 typedef struct {
     int nseg;
@@ -118,6 +142,20 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
 void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
                    const double *gain, const double *dark, const double *mrate, double *slope,
                    double *var_p, double *var_r, double *var_e, float *W, double *work);
+
+/* The rest of ols_fit_integration for the unflagged lanes of a chunk (clean[x]): the
+ * exposure sums `st` updated from ols_clean_combine's values, and the integration products
+ * written for every lane (the caller overwrites the flagged lanes'). */
+void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
+                     const double *sl, const double *vp, const double *vr, const double *err,
+                     const double *inv_p, const double *inv_r, const double *snum,
+                     const double *cl_add, const ols_soa *st, float *o_slope, float *o_vp,
+                     float *o_vr, float *o_err, uint32_t *o_dq);
+
+/* ols_finish_pixel for n pixels (bad gains add DO_NOT_USE and NO_GAIN_VALUE to pixeldq). */
+void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_t *pixeldq,
+                    const float *gain, float *slope, float *var_p, float *var_r, float *err,
+                    uint32_t *dq);
 
 /* Exposure products of one pixel from its state. */
 void ols_finish_pixel(const ols_ctx *c, const ols_state *st, uint32_t pdq, double *slope,

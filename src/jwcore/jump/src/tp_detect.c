@@ -172,7 +172,7 @@ static void detect_iterative(const tp_ctx *c, tp_scratch *s, double var_rn, uint
 /* Values in electrons of columns [x0, x0+n) of row y (NaN where SATURATED or DO_NOT_USE),
  * their first differences, the usable counts and read-noise variances; the incoming
  * JUMP_DET flags go to bits (group-major rows of nx) when given. */
-static void load_run(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t n,
+TP_INLINE void load_run(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t n,
                      uint8_t *bits) {
     const size_t cw = c->cw;
     const float *g = c->gain + y * c->nx + x0;
@@ -193,8 +193,9 @@ static void load_run(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t
             v[x] = e.f;
         }
         if (bits) {
-            uint8_t *b = bits + (size_t)k * c->nx + x0;
-            for (size_t x = 0; x < n; x++) b[x] = (dq[x] & c->p->fl_jump) ? B_PRIM : 0;
+            uint8_t *restrict b = bits + (size_t)k * c->nx + x0;
+            const uint8_t fj = c->p->fl_jump; /* hoisted: b might alias *c->p for the compiler */
+            for (size_t x = 0; x < n; x++) b[x] = (dq[x] & fj) ? B_PRIM : 0;
         }
     }
     for (size_t x = 0; x < n; x++) s->cnt[x] = 0;
@@ -214,12 +215,12 @@ static void load_run(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t
     }
 }
 
-static void gather_pixel(const tp_ctx *c, tp_scratch *s, size_t x) {
+TP_INLINE void gather_pixel(const tp_ctx *c, tp_scratch *s, size_t x) {
     for (int k = 0; k < c->N; k++) s->fd[k] = s->fdc[(size_t)k * c->cw + x];
 }
 
 /* Sort every column of a[N][cw] (first n columns) with the network. */
-static void sort_columns(const tp_ctx *c, float *a, size_t n) {
+TP_INLINE void sort_columns(const tp_ctx *c, float *a, size_t n) {
     const size_t cw = c->cw;
     for (int t = 0; t < c->nnet; t++) {
         float *restrict u = a + (size_t)c->net[2 * t] * cw;
@@ -240,7 +241,7 @@ static inline double median_col(const float *s, size_t cw, int m, size_t x) {
 }
 
 /* Medians (double) of the usable differences of each column, and the noise they imply. */
-static void run_medians(const tp_ctx *c, tp_scratch *s, size_t n) {
+TP_INLINE void run_medians(const tp_ctx *c, tp_scratch *s, size_t n) {
     const size_t cw = c->cw;
     if (c->net) {
         for (size_t k = 0; k < (size_t)c->N; k++) {
@@ -264,7 +265,7 @@ static void run_medians(const tp_ctx *c, tp_scratch *s, size_t n) {
 }
 
 /* Iterative mode: screen the run with the first pass, search the candidates. */
-static void run_iterative(const tp_ctx *c, tp_scratch *s, size_t x0, size_t n, uint8_t *out) {
+TP_INLINE void run_iterative(const tp_ctx *c, tp_scratch *s, size_t x0, size_t n, uint8_t *out) {
     const jw_twopt_params *p = c->p;
     const size_t cw = c->cw;
     if (!c->net) {
@@ -317,7 +318,7 @@ static void run_iterative(const tp_ctx *c, tp_scratch *s, size_t x0, size_t n, u
     }
 }
 
-static void run_bits(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t n,
+TP_INLINE void run_bits(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t n,
                      uint8_t *out) {
     const jw_twopt_params *p = c->p;
     const size_t cw = c->cw, nx = c->nx;
@@ -338,11 +339,16 @@ static void run_bits(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t
         }
         if (p->flag_4_neighbors) {
             const double hi = p->max_jump_to_flag_neighbors, lo = p->min_jump_to_flag_neighbors;
+            /* every lane's ratio (vectorised), kept where there is a jump */
+            /* (through a mask of the doubles' width, as for the transient below) */
+            const float *restrict fr = f;
+            const double *restrict mr = med, *restrict sr = sig;
+            int64_t *restrict m = s->mask;
             for (size_t x = 0; x < n; x++) {
-                if (!(b[x] & B_PRIM)) continue; /* jumps are rare: skip the division */
-                const double r = fabs((double)f[x] - med[x]) / sig[x];
-                if (r < hi && r > lo) b[x] |= B_TRIG;
+                const double r = fabs((double)fr[x] - mr[x]) / sr[x];
+                m[x] = (int64_t)((r < hi) & (r > lo));
             }
+            for (size_t x = 0; x < n; x++) b[x] |= (uint8_t)((b[x] & B_PRIM) & m[x]) << 1;
         }
         if (c->do_transient) {
             const double e1 = p->after_jump_e1, e2 = p->after_jump_e2;
@@ -358,6 +364,7 @@ static void run_bits(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, size_t
     }
 }
 
+TP_CLONES
 void tp_row_bits(const tp_ctx *c, tp_scratch *s, size_t y, uint8_t *out) {
     for (size_t x0 = 0; x0 < c->nx; x0 += c->cw) {
         const size_t n = c->nx - x0 < c->cw ? c->nx - x0 : c->cw;

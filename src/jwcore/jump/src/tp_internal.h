@@ -7,6 +7,17 @@
 
 #include "twopoint.h"
 
+/* On x86-64 glibc systems (ifunc) the per-row loops are also compiled for AVX2 and AVX-512
+ * and picked at run time; without FMA contraction every lane computes the same IEEE
+ * operations, so the flags do not depend on the machine. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
+#define TP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TP_INLINE static inline __attribute__((always_inline))
+#else
+#define TP_CLONES
+#define TP_INLINE static inline
+#endif
+
 /* Per (pixel, group) work bits. */
 #define B_PRIM 1u /* JUMP_DET after detection (input flags included) */
 #define B_TRIG 2u /* a jump whose significance asks for its neighbours to be flagged */

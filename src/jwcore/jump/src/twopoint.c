@@ -33,6 +33,7 @@
 
 /* Final flags of one row from its own bits and the triggers of the rows above and below
  * (NULL at the image edge); returns the number of primary jumps.  Branch-free per pixel. */
+TP_CLONES
 static int64_t finalize_row(const tp_ctx *c, tp_scratch *s, size_t y, const uint8_t *cur,
                             const uint8_t *up, const uint8_t *down) {
     const jw_twopt_params *p = c->p;

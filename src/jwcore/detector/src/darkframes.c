@@ -3,28 +3,43 @@
 
 #include <math.h>
 
+#include "clones.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+/* Pixels [i0, i1): the sum over frames in frame order (NaN counted as 0, as the JWST step
+ * replaces NaN in the dark by 0 before averaging), accumulated in `out`, then the mean. */
+DET_CLONES
+static void average_block(const float *frames, size_t nframes, size_t npix, size_t i0, size_t i1,
+                          float *out) {
+    for (size_t i = i0; i < i1; i++) {
+        const float s = frames[i];
+        out[i] = isnan(s) ? 0.0f : s;
+    }
+    for (size_t f = 1; f < nframes; f++) {
+        const float *fr = frames + f * npix;
+        for (size_t i = i0; i < i1; i++) out[i] += isnan(fr[i]) ? 0.0f : fr[i];
+    }
+    if (nframes > 1) {
+        const float n = (float)nframes;
+        for (size_t i = i0; i < i1; i++) out[i] = out[i] / n;
+    }
+}
 
 int jw_average_frames(const float *frames, size_t nframes, size_t npix, float *out,
                       int n_threads) {
     if (!frames || !out || nframes == 0) return JW_ERR_ARG;
     const int nt = n_threads > 0 ? n_threads : 1;
     (void)nt;
-    const float n = (float)nframes;
+    const size_t block = 4096, nblocks = (npix + block - 1) / block;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    for (size_t i = 0; i < npix; i++) {
-        /* The JWST step replaces NaN in the dark by 0 before averaging. */
-        float s = frames[i];
-        if (isnan(s)) s = 0.0f;
-        for (size_t f = 1; f < nframes; f++) {
-            const float v = frames[f * npix + i];
-            s += isnan(v) ? 0.0f : v;
-        }
-        out[i] = nframes == 1 ? s : s / n;
+    for (size_t b = 0; b < nblocks; b++) {
+        const size_t i0 = b * block, i1 = i0 + block < npix ? i0 + block : npix;
+        average_block(frames, nframes, npix, i0, i1, out);
     }
     return JW_OK;
 }

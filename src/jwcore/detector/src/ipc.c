@@ -8,6 +8,8 @@
  */
 #include "ipc.h"
 
+#include "clones.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +28,7 @@ static inline long lmax(long a, long b) { return a > b ? a : b; }
 static inline long lmin(long a, long b) { return a < b ? a : b; }
 
 /* out[0..BLK) = sum over the n terms, in order, of k[t] * rows[t][x + b] */
-static void block_2d(const float *const *rows, const float *k, size_t n, long x, float *out) {
+static inline __attribute__((always_inline)) void block_2d(const float *const *rows, const float *k, size_t n, long x, float *out) {
     float acc[BLK] = {0};
     for (size_t t = 0; t < n; t++) {
         const float *s = rows[t] + x;
@@ -37,7 +39,7 @@ static void block_2d(const float *const *rows, const float *k, size_t n, long x,
 }
 
 /* the same with one kernel value per pixel: kv[t][x + b] */
-static void block_4d(const float *const *rows, const float *const *kv, size_t n, long x,
+static inline __attribute__((always_inline)) void block_4d(const float *const *rows, const float *const *kv, size_t n, long x,
                      float *out) {
     float acc[BLK] = {0};
     for (size_t t = 0; t < n; t++) {
@@ -46,6 +48,19 @@ static void block_4d(const float *const *rows, const float *const *kv, size_t n,
         for (int b = 0; b < BLK; b++) acc[b] += k[b] * s[b];
     }
     for (int b = 0; b < BLK; b++) out[b] = acc[b];
+}
+
+/* The columns [xa, xb) of one row whose terms all fall inside the region, in blocks;
+ * returns the first column not done. */
+DET_CLONES
+static long ipc_interior(const float *const *rows, const float *ks, const float *const *kvs,
+                         size_t nv, long xa, long xb, int kernel4d, float *out) {
+    long x = xa;
+    if (kernel4d)
+        for (; x + BLK <= xb; x += BLK) block_4d(rows, kvs, nv, x, out + x);
+    else
+        for (; x + BLK <= xb; x += BLK) block_2d(rows, ks, nv, x, out + x);
+    return x;
 }
 
 int jw_ipc_convolve(float *plane, size_t ny, size_t nx, size_t y0, size_t y1, size_t x0,
@@ -113,11 +128,7 @@ int jw_ipc_convolve(float *plane, size_t ny, size_t nx, size_t y0, size_t y1, si
                 kvs[nv] = kernel + terms[t].term * kstride + krow;
                 nv++;
             }
-            long x = xa;
-            if (kernel4d)
-                for (; x + BLK <= xb; x += BLK) block_4d(rows, kvs, nv, x, out + x);
-            else
-                for (; x + BLK <= xb; x += BLK) block_2d(rows, ks, nv, x, out + x);
+            const long x = ipc_interior(rows, ks, kvs, nv, xa, xb, kernel4d, out);
             /* the rest: the interior's tail and the columns near the edges */
             for (long xx = 0; xx < snx; xx++) {
                 if (xx >= xa && xx < x) continue;

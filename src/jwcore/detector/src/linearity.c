@@ -8,6 +8,8 @@
  */
 #include "linearity.h"
 
+#include "clones.h"
+
 #include <stdlib.h>
 
 #ifdef _OPENMP
@@ -32,6 +34,22 @@ static inline double horner_d(double x, const float *c, size_t ncoeffs, size_t n
     return r + (double)c[0];
 }
 
+/* One group of pixels [i0, i1): saturated groups keep their value.  The polynomial is
+ * evaluated on every lane and the result selected, so that the loop vectorises. */
+DET_CLONES
+static void lin_block(float *restrict plane, const uint8_t *restrict dq,
+                      const float *restrict coeffs, size_t ncoeffs, size_t npix, size_t i0,
+                      size_t i1, uint8_t sat_flag) {
+    if (!dq) {
+        for (size_t i = i0; i < i1; i++) plane[i] = horner_f(plane[i], coeffs + i, ncoeffs, npix);
+        return;
+    }
+    for (size_t i = i0; i < i1; i++) {
+        const float v = horner_f(plane[i], coeffs + i, ncoeffs, npix);
+        plane[i] = (dq[i] & sat_flag) ? plane[i] : v;
+    }
+}
+
 int jw_linearize_groups(float *data, const uint8_t *gdq, const float *coeffs, size_t ncoeffs,
                         size_t ngroups, size_t npix, uint8_t sat_flag, int n_threads) {
     if (!data || !coeffs || ncoeffs < 2) return JW_ERR_ARG;
@@ -45,14 +63,9 @@ int jw_linearize_groups(float *data, const uint8_t *gdq, const float *coeffs, si
 #endif
     for (size_t b = 0; b < nblocks; b++) {
         const size_t i0 = b * block, i1 = i0 + block < npix ? i0 + block : npix;
-        for (size_t g = 0; g < ngroups; g++) {
-            float *plane = data + g * npix;
-            const uint8_t *dq = gdq ? gdq + g * npix : NULL;
-            for (size_t i = i0; i < i1; i++) {
-                if (dq && (dq[i] & sat_flag)) continue;
-                plane[i] = horner_f(plane[i], coeffs + i, ncoeffs, npix);
-            }
-        }
+        for (size_t g = 0; g < ngroups; g++)
+            lin_block(data + g * npix, gdq ? gdq + g * npix : NULL, coeffs, ncoeffs, npix, i0, i1,
+                      sat_flag);
     }
     return JW_OK;
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -99,7 +100,9 @@ def worker(impl, case, n, n_threads):
 
 def spawn(impl, case, n, n_threads=1):
     cmd = [sys.executable, __file__, "--worker", impl, case, str(n), str(n_threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    # idle BLAS threads spin and steal the cores from whichever implementation runs
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,8 +147,6 @@ class _Server:
             self.proc.wait(5)
         except Exception:
             pass
-        import shutil
-
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

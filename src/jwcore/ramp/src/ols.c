@@ -467,10 +467,8 @@ int jw_ols_finish(const jw_ols_params *p, const uint32_t *pixeldq, const float *
     size_t off[OLS_WTAB_LMAX + 1];
     int st = make_ctx(p, &c, off);
     if (st) return st;
-    const size_t npix = p->ny * p->nx;
     (void)n_threads;
     const size_t nx = p->nx;
-    (void)npix;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(n_threads > 0 ? n_threads : 1) schedule(static)
 #endif

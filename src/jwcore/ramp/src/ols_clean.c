@@ -244,7 +244,7 @@ void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_
     const uint8_t *restrict state = st->state;
     float *restrict o_s = slope, *restrict o_p = var_p, *restrict o_r = var_r, *restrict o_e = err;
     uint32_t *restrict o_q = dq;
-    /* ols_finish_pixel with selects, operation for operation */
+    /* stcal's finishing rules, written with selects so that the loop vectorises */
     for (size_t x = 0; x < n; x++) {
         const uint32_t sb = state[x];
         uint32_t q = pixeldq[x] | (gain[x] > 0.0f ? 0u : nogain);

@@ -408,33 +408,3 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
         st->inv_vr_cl += 1.0 / o->var_r;
     }
 }
-
-void ols_finish_pixel(const ols_ctx *c, const ols_state *st, uint32_t pdq, double *slope,
-                      double *var_p, double *var_r, double *err, uint32_t *dq) {
-    uint32_t q = pdq;
-    if (st->state & OLS_ANY_JUMP) q |= c->pjump;
-    if (st->state & OLS_ANY_PERS) q |= c->ppers;
-    if (st->state & OLS_ALL_DNU) q |= c->pdnu;
-    if (st->state & OLS_ALL_SAT) q |= c->psat;
-    double vp = st->inv_vp, vr = st->inv_vr, s = st->slope_num, e;
-    if (vp > 0.0) vp = 1.0 / vp;
-    if (vp >= OLS_LARGE_VARIANCE_THRESHOLD || vp < 0.0) vp = 0.0;
-    if (vr > 0.0) vr = 1.0 / vr;
-    if (vr >= OLS_LARGE_VARIANCE_THRESHOLD) vr = 0.0;
-    e = sqrt(vp + vr);
-    if (q & (c->pdnu | c->psat)) {
-        s = NAN;
-        vp = vr = e = 0.0;
-    }
-    if (st->state & OLS_ANY_SAT) q |= c->psat;
-    if (!isnan(s)) s = s * vr;
-    if (st->state & OLS_ANY_CL) {
-        if (st->inv_vr_cl > 0.0) vr = 1.0 / st->inv_vr_cl;
-        if (vr >= OLS_LARGE_VARIANCE_THRESHOLD) vr = 0.0;
-    }
-    *slope = s;
-    *var_p = vp;
-    *var_r = vr;
-    *err = e;
-    *dq = q;
-}

@@ -152,13 +152,10 @@ void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32
                      const double *cl_add, const ols_soa *st, float *o_slope, float *o_vp,
                      float *o_vr, float *o_err, uint32_t *o_dq);
 
-/* ols_finish_pixel for n pixels (bad gains add DO_NOT_USE and NO_GAIN_VALUE to pixeldq). */
+/* Exposure products of n pixels from their sums (bad gains add DO_NOT_USE and NO_GAIN_VALUE
+ * to pixeldq): the inverse-variance combination of the integrations, stcal's flag rules. */
 void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_t *pixeldq,
                     const float *gain, float *slope, float *var_p, float *var_r, float *err,
                     uint32_t *dq);
-
-/* Exposure products of one pixel from its state. */
-void ols_finish_pixel(const ols_ctx *c, const ols_state *st, uint32_t pdq, double *slope,
-                      double *var_p, double *var_r, double *err, uint32_t *dq);
 
 #endif

@@ -4,7 +4,9 @@ Stage-1 metadata is plain YAML (dicts, lists, strings and numbers), and loading 
 installed extension costs seconds per process.  Plain trees are therefore written and read with
 PyYAML directly, in the ASDF file layout; a tree with tagged objects (a gwcs WCS, say) is written
 by asdf, and on reading each tagged object is kept as a :class:`Deferred` value that asdf
-decodes the first time it is used.
+decodes the first time it is used.  A WCS that numpy can evaluate (see
+:mod:`jwcal.transforms`) is also available without asdf (``Deferred.light``), and a tree
+holding such WCSs as :class:`~jwcal.transforms.tree.Tagged` nodes is written with PyYAML.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import warnings
 import numpy as np
 import yaml
 
-__all__ = ["Deferred", "encode", "decode", "is_plain"]
+from ..transforms import tree as _tree
+from ..transforms.tree import Tagged as _Tagged
+
+__all__ = ["Deferred", "encode", "decode", "is_plain", "read_tree"]
 
 _HEADER = (
-    "#ASDF 1.0.0\n#ASDF_STANDARD 1.5.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+    "#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
     "--- !core/asdf-1.1.0\n"
 )
 _BLOCK_MAGIC = b"\xd3BLK"
@@ -32,18 +37,49 @@ except AttributeError:  # PyYAML without libyaml
 
 
 class Deferred:
-    """A tagged object of an ASDF tree (e.g. ``meta.wcs``), decoded by asdf when first used."""
+    """A tagged object of an ASDF tree (e.g. ``meta.wcs``), decoded by asdf when first used.
 
-    __slots__ = ("raw", "path", "_value", "_done")
+    ``light()`` gives a WCS as a :class:`~jwcal.transforms.TreeWCS` instead, without asdf,
+    when numpy can evaluate it (None otherwise).
+    """
 
-    def __init__(self, raw: bytes, path: tuple):
+    __slots__ = ("raw", "path", "node", "_value", "_done", "_light")
+
+    def __init__(self, raw: bytes | None, path: tuple, node=None):
         self.raw = raw
         self.path = path
+        self.node = node
         self._done = False
         self._value = None
+        self._light = False  # not tried yet
+
+    @classmethod
+    def of_wcs(cls, wcs) -> Deferred:
+        """A WCS made as a tree (a TreeWCS): asdf makes the gwcs only if one is asked for."""
+        d = cls(None, ("wcs",), wcs.to_node())
+        d._light = wcs
+        return d
+
+    def light(self):
+        """The WCS as a TreeWCS, or None when this is not one numpy can evaluate."""
+        if self._light is False:
+            self._light = None
+            if isinstance(self.node, _Tagged) and _tree.kind(self.node.tag) == "gwcs/wcs":
+                from ..transforms.wcs import from_node
+
+                try:
+                    blocks = _tree.read_blocks(self.raw) if self.raw else None
+                except ValueError:
+                    blocks = None
+                self._light = from_node(self.node, blocks)
+        return self._light
 
     def resolve(self):
         if not self._done:
+            if self.raw is None:
+                self._value = self._light.to_gwcs()
+                self._done = True
+                return self._value
             from .asdf_setup import load_asdf
 
             asdf = load_asdf()
@@ -60,14 +96,6 @@ class Deferred:
 
     def __repr__(self):
         return f"<Deferred ASDF object at {'.'.join(map(str, self.path))}>"
-
-
-class _Tagged:
-    __slots__ = ("tag", "value")
-
-    def __init__(self, tag, value):
-        self.tag = tag
-        self.value = value
 
 
 class _Loader(_BaseLoader):
@@ -98,10 +126,10 @@ def _untag(value, raw: bytes, path: tuple):
                 return _DROP
             if isinstance(value.value, dict) and "data" in value.value and src is None:
                 return np.asarray(value.value["data"], dtype=value.value.get("datatype"))
-            return Deferred(raw, path)
+            return Deferred(raw, path, value)
         if "core/asdf" in tag or "core/software" in tag or "extension_metadata" in tag:
             return _untag(value.value, raw, path)
-        return Deferred(raw, path)
+        return Deferred(raw, path, value)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -141,14 +169,38 @@ def decode(raw: bytes) -> dict:
     return tree
 
 
+def read_tree(raw: bytes) -> dict:
+    """The whole tree of an ASDF file held in memory, tagged values as
+    :class:`~jwcal.transforms.tree.Tagged` nodes and arrays (inline or in binary blocks) as
+    numpy arrays, without asdf.  Raises ValueError when the file cannot be read so."""
+    text_end = raw.find(_BLOCK_MAGIC)
+    text = raw if text_end < 0 else raw[:text_end]
+    try:
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not ASDF YAML: {str(exc).splitlines()[0]}") from None
+    if isinstance(doc, _Tagged):
+        doc = doc.value
+    if not isinstance(doc, dict):
+        raise ValueError("the ASDF tree is not a mapping")
+    blocks = _tree.read_blocks(raw) if text_end >= 0 else []
+    return {k: _tree.with_arrays(v, blocks) for k, v in doc.items()
+            if k not in ("asdf_library", "history")}  # fmt: skip
+
+
 def is_plain(value) -> bool:
-    """True when a tree holds only what YAML writes natively."""
+    """True when a tree holds only what PyYAML writes here: YAML's own values, numeric
+    arrays and :class:`~jwcal.transforms.tree.Tagged` nodes of such values."""
     if value is None or isinstance(value, (str, bool, int, float)):
         return True
     if isinstance(value, dict):
         return all(isinstance(k, str) and is_plain(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return all(is_plain(v) for v in value)
+    if isinstance(value, _Tagged):
+        return is_plain(value.value)
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "biuf"
     return False
 
 
@@ -162,13 +214,44 @@ def _plainify(value):
     return value
 
 
+class _Dumper(_BaseDumper):
+    pass
+
+
+def _represent_tagged(dumper, node):
+    tag = "tag:" + node.tag
+    value = node.value
+    if isinstance(value, dict):
+        return dumper.represent_mapping(tag, value)
+    if isinstance(value, (list, tuple)):
+        return dumper.represent_sequence(tag, value)
+    return dumper.represent_scalar(tag, str(value))
+
+
+def _represent_array(dumper, arr):
+    node = _tree.ndarray_node(arr)
+    value = dict(node.value)
+    data = dumper.represent_sequence("tag:yaml.org,2002:seq", value.pop("data"), flow_style=True)
+    rest = dumper.represent_mapping("tag:yaml.org,2002:map", value)
+    rest.value.insert(0, (dumper.represent_str("data"), data))
+    rest.tag = "tag:" + node.tag
+    return rest
+
+
+_Dumper.add_representer(_Tagged, _represent_tagged)
+_Dumper.add_representer(np.ndarray, _represent_array)
+_Dumper.add_multi_representer(np.floating, lambda d, v: d.represent_float(float(v)))
+_Dumper.add_multi_representer(np.integer, lambda d, v: d.represent_int(int(v)))
+
+
 def encode(tree: dict) -> bytes:
-    """An ASDF file (bytes) holding ``tree``: PyYAML for plain trees, asdf otherwise."""
+    """An ASDF file (bytes) holding ``tree``: PyYAML for plain trees (WCS trees numpy can
+    evaluate included), asdf otherwise."""
     tree = _resolve_all(_plainify(tree))
     if is_plain(tree):
         body = yaml.dump(
             tree,
-            Dumper=_BaseDumper,
+            Dumper=_Dumper,
             default_flow_style=False,
             sort_keys=False,
             allow_unicode=False,
@@ -188,7 +271,13 @@ def encode(tree: dict) -> bytes:
 
 def _resolve_all(value):
     if isinstance(value, Deferred):
+        if not value._done:
+            light = value.light()
+            if light is not None:
+                return light.to_node()
         return value.resolve()
+    if hasattr(value, "to_node") and callable(value.to_node):  # a TreeWCS
+        return value.to_node()
     if isinstance(value, dict):
         return {k: _resolve_all(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..transforms.wcs import TreeWCS
 from . import schema
 from .asdf_block import Deferred
 
@@ -52,6 +53,9 @@ class Node:
     def __setattr__(self, name: str, value) -> None:
         if isinstance(value, Node):
             value = value._tree
+        elif isinstance(value, TreeWCS):
+            # kept as its tree: a gwcs is made of it only when ``.wcs`` is read
+            value = Deferred.of_wcs(value)
         value = schema.coerce_value(value)
         self._attach()
         self._tree[name] = value
@@ -83,6 +87,18 @@ class Node:
                 cur[part] = cur[part].resolve()
             cur = cur[part]
         return cur
+
+    def light_wcs(self):
+        """``wcs`` below this node as a :class:`~jwcal.transforms.TreeWCS` when numpy can
+        evaluate it (no gwcs import), else the gwcs object (or None when there is none)."""
+        value = self._tree.get("wcs")
+        if isinstance(value, Deferred) and not value._done:
+            light = value.light()
+            if light is not None:
+                return light
+        if hasattr(value, "to_node"):
+            return value
+        return self.get("wcs")
 
     def set(self, dotted: str, value) -> None:
         """Set a value at a dotted path below this node, creating objects on the way."""

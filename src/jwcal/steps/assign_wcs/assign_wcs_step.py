@@ -84,26 +84,31 @@ class AssignWcsStep(Step):
             self.record_step_status(model, "SKIPPED")
             return model
 
-        from gwcs import WCS
-        from gwcs.coordinate_frames import CelestialFrame
-
         if mode == "nirspec":
+            from gwcs import WCS
+
             refs = {rt: self._required_reference(model, rt) for rt in NIRSPEC_REFTYPES}
             wcs = WCS(build_nirspec_pipeline(model, refs))
+            if wcs.bounding_box is None:
+                # NIRSpec's pipeline has none: the array's, as jwst sets while finding S_REGION
+                wcs.bounding_box = array_bbox(model.shape)
+            model.meta.wcs = wcs
+            celestial = type(wcs.output_frame).__name__ == "CelestialFrame"
+            evaluator = wcs
         else:
             distortion = self._required_reference(model, "distortion")
             filteroffset = None
             if str(model.meta.instrument.name).upper() != "FGS":
                 filteroffset = self._optional_reference(model, "filteroffset")
-            wcs = WCS(build_imaging_pipeline(model, distortion, filteroffset))
-        if wcs.bounding_box is None:
-            # NIRSpec's pipeline has none: the array's, as jwst sets while finding S_REGION
-            wcs.bounding_box = array_bbox(model.shape)
-        model.meta.wcs = wcs
+            # held as its ASDF tree, evaluated with numpy: no gwcs unless asked for
+            wcs = build_imaging_pipeline(model, distortion, filteroffset)
+            model.meta.wcs = wcs
+            celestial = wcs.output_frame.celestial
+            evaluator = wcs if wcs.evaluable else wcs.to_gwcs()
         self.record_step_status(model, "COMPLETE")
 
         bbox = wcs.bounding_box.bounding_box(order="F")
-        if not isinstance(wcs.output_frame, CelestialFrame):
+        if not celestial:
             # an OPAQUE NIRSpec exposure ends at the MSA: no sky footprint, no FITS WCS
             model.meta.wcsinfo.s_region = None
             self.log.warning(
@@ -111,12 +116,12 @@ class AssignWcsStep(Step):
                 wcs.output_frame.name,
             )
             return model
-        region = s_region(wcs.forward_transform, bbox)
+        region = s_region(evaluator.forward_transform, bbox)
         if region is not None:
             model.meta.wcsinfo.s_region = region
             self.log.info("S_REGION: %s", region)
         if self.sip_approx:
-            self._add_sip(model, wcs, bbox)
+            self._add_sip(model, evaluator, bbox)
         return model
 
     def _required_reference(self, model, reftype: str):

@@ -1,4 +1,4 @@
-"""The gwcs pipeline of an imaging exposure: detector -> v2v3 -> v2v3vacorr -> world.
+"""The WCS of an imaging exposure: detector -> v2v3 -> v2v3vacorr -> world.
 
 detector -> v2v3 is the DISTORTION reference's transform, after the FILTEROFFSET shift of
 the exposure's filter (and pupil) and the subarray offset; v2v3 -> v2v3vacorr corrects the
@@ -16,7 +16,17 @@ import os
 from functools import lru_cache
 
 from ...errors import InputError, ReferenceFileError
-from .transforms import array_bbox, dva_correction, subarray_bbox, subarray_offset, v2v3_to_sky
+from ...transforms import tree as T
+from ...transforms.evaluate import Unsupported
+from ...transforms.tree import Tagged
+from ...transforms.wcs import TreeWCS, bbox_of
+from .transforms import (
+    array_bbox,
+    dva_correction_node,
+    subarray_bbox,
+    subarray_offset,
+    v2v3_to_sky_node,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,38 +75,53 @@ def imaging_mode(meta) -> str:
 
 
 @lru_cache(maxsize=16)
-def _read_transform(path: str, stamp: tuple):
-    from ... import datamodels
+def _read_tree(path: str, stamp: tuple) -> dict:
+    from ...datamodels.asdf_block import read_tree
 
-    ref = datamodels.DistortionModel(path)
     try:
-        return ref.model
-    except AttributeError:
-        raise ReferenceFileError(f"{path}: DISTORTION reference without a 'model'") from None
+        with open(path, "rb") as f:
+            return read_tree(f.read())
+    except OSError as exc:
+        raise ReferenceFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ReferenceFileError(f"{path}: not a readable ASDF file ({exc})") from None
 
 
-def distortion_transform(ref):
-    """The detector -> V2/V3 transform of a DISTORTION reference (a path or a model),
-    as a fresh copy (the pipeline binds bounding boxes to it)."""
+def _reference_entry(ref, key: str, reftype: str):
+    """Entry ``key`` of an ASDF reference (a path, or a reference model held in memory),
+    transforms as ASDF nodes (:mod:`jwcal.transforms.tree`)."""
     if isinstance(ref, (str, os.PathLike)):
-        st = os.stat(ref)
-        model = _read_transform(os.fspath(ref), (st.st_mtime_ns, st.st_size))
+        try:
+            st = os.stat(ref)
+        except OSError as exc:
+            raise ReferenceFileError(f"{reftype} reference {ref}: {exc.strerror or exc}") from None
+        value = _read_tree(os.fspath(ref), (st.st_mtime_ns, st.st_size)).get(key)
     else:
-        model = getattr(ref, "model", None)
-        if model is None:
-            raise ReferenceFileError("DISTORTION reference without a 'model'")
-    return model.copy()
+        from ...datamodels.asdf_block import encode, read_tree
+
+        value = getattr(ref, key, None)
+        if value is not None:
+            # made in memory (astropy transforms): asdf writes it, as it would to a file
+            value = read_tree(encode({key: value})).get(key)
+    if value is None:
+        raise ReferenceFileError(f"{reftype} reference without a '{key}'")
+    return value
+
+
+def distortion_transform(ref) -> Tagged:
+    """The detector -> V2/V3 transform of a DISTORTION reference (a path or a model), as
+    an ASDF transform tree."""
+    node = _reference_entry(ref, "model", "DISTORTION")
+    if not isinstance(node, Tagged):
+        raise ReferenceFileError("DISTORTION reference whose 'model' is not a transform")
+    return node
 
 
 def _filter_rows(ref) -> list:
-    if isinstance(ref, (str, os.PathLike)):
-        from ... import datamodels
-
-        ref = datamodels.FilteroffsetModel(ref)
-    rows = getattr(ref, "filters", None)
-    if rows is None:
-        raise ReferenceFileError("FILTEROFFSET reference without a 'filters' list")
-    return list(rows)
+    rows = _reference_entry(ref, "filters", "FILTEROFFSET")
+    if not isinstance(rows, list):
+        raise ReferenceFileError("FILTEROFFSET reference whose 'filters' is not a list")
+    return rows
 
 
 def _offset_row(rows, match: dict):
@@ -114,14 +139,14 @@ def _offset_row(rows, match: dict):
 
 def _ref_bbox(transform):
     try:
-        return transform.bounding_box.bounding_box(order="F")
-    except NotImplementedError:
-        return None
+        return bbox_of(transform)
+    except Unsupported:
+        raise ReferenceFileError(
+            "DISTORTION reference with a bounding box jwcal cannot read"
+        ) from None
 
 
 def _with_filter_offset(transform, meta, rows, instrument: str):
-    from astropy.modeling.models import Shift
-
     filt = meta.get("instrument.filter")
     if instrument == "MIRI":
         # MIRI matches on the filter alone and takes the first row that does
@@ -138,11 +163,12 @@ def _with_filter_offset(transform, meta, rows, instrument: str):
         if col == "N/A" or rowoff == "N/A":
             return transform
     log.info("Filter offsets: column %s, row %s", col, rowoff)
-    return Shift(col) & Shift(rowoff) | transform
+    return T.compose(T.concat(T.shift(col), T.shift(rowoff)), transform)
 
 
-def build_imaging_pipeline(model, distortion, filteroffset=None) -> list:
-    """The gwcs pipeline (list of (frame, transform)) of an imaging exposure.
+def build_imaging_pipeline(model, distortion, filteroffset=None) -> TreeWCS:
+    """The WCS of an imaging exposure (detector -> v2v3 -> v2v3vacorr -> world), as a
+    :class:`~jwcal.transforms.TreeWCS`: the gwcs jwst builds, held as its ASDF tree.
 
     Parameters
     ----------
@@ -153,11 +179,6 @@ def build_imaging_pipeline(model, distortion, filteroffset=None) -> list:
     filteroffset : path, FilteroffsetModel or None
         The FILTEROFFSET reference (ignored for FGS).
     """
-    from astropy import coordinates as coord
-    from astropy import units as u
-    from astropy.modeling import bind_bounding_box
-    from gwcs import coordinate_frames as cf
-
     meta = model.meta
     inst = str(meta.get("instrument.name") or "").upper()
     shape = model.shape
@@ -165,17 +186,16 @@ def build_imaging_pipeline(model, distortion, filteroffset=None) -> list:
     bbox = _ref_bbox(transform)
     if inst == "FGS":
         if bbox is None:
-            bind_bounding_box(transform, array_bbox(shape), order="F")
+            transform = T.bounding_box(transform, array_bbox(shape))
     else:
         if filteroffset is not None:
             transform = _with_filter_offset(transform, meta, _filter_rows(filteroffset), inst)
         elif inst == "MIRI":
             log.warning("No FILTEROFFSET reference: the MIRI filter offset is not applied")
-        bind_bounding_box(transform, array_bbox(shape) if bbox is None else bbox, order="F")
+        transform = T.bounding_box(transform, array_bbox(shape) if bbox is None else bbox)
     to_full = subarray_offset(meta)
     if to_full is not None:
-        transform = to_full | transform
-        bind_bounding_box(transform, subarray_bbox(meta), order="F")
+        transform = T.bounding_box(T.compose(to_full, transform), subarray_bbox(meta))
 
     need = {
         "wcsinfo.v2_ref": "V2_REF",
@@ -189,20 +209,19 @@ def build_imaging_pipeline(model, distortion, filteroffset=None) -> list:
         raise InputError(f"assign_wcs: the exposure has no {', '.join(missing)}")
     v2_ref = meta.get("wcsinfo.v2_ref")
     v3_ref = meta.get("wcsinfo.v3_ref")
-    va = dva_correction(meta.get("velocity_aberration.scale_factor"), v2_ref, v3_ref)
-    tel2sky = v2v3_to_sky(
+    va = dva_correction_node(meta.get("velocity_aberration.scale_factor"), v2_ref, v3_ref)
+    tel2sky = v2v3_to_sky_node(
         v2_ref,
         v3_ref,
         meta.get("wcsinfo.roll_ref"),
         meta.get("wcsinfo.ra_ref"),
         meta.get("wcsinfo.dec_ref"),
     )
-    detector = cf.Frame2D(name="detector", axes_order=(0, 1), unit=(u.pix, u.pix))
-    v2v3 = cf.Frame2D(
-        name="v2v3", axes_order=(0, 1), axes_names=("v2", "v3"), unit=(u.arcsec, u.arcsec)
-    )
-    v2v3vacorr = cf.Frame2D(
-        name="v2v3vacorr", axes_order=(0, 1), axes_names=("v2", "v3"), unit=(u.arcsec, u.arcsec)
-    )
-    world = cf.CelestialFrame(reference_frame=coord.ICRS(), name="world")
-    return [(detector, transform), (v2v3, va), (v2v3vacorr, tel2sky), (world, None)]
+    arcsec = ("arcsec", "arcsec")
+    steps = [
+        (T.frame2d("detector"), transform),
+        (T.frame2d("v2v3", ("v2", "v3"), arcsec), va),
+        (T.frame2d("v2v3vacorr", ("v2", "v3"), arcsec), tel2sky),
+        (T.celestial_frame("world"), None),
+    ]
+    return TreeWCS.from_steps(steps)

@@ -31,7 +31,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fit_sip", "sampling_grid", "native_tan", "SipFitWarning"]
+__all__ = ["fit_sip", "sampling_grid", "native_tan", "tan_keywords", "SipFitWarning"]
 
 #: jwst fits SIP degrees 1 to 5 unless told otherwise.
 MAX_DEGREE = 6
@@ -76,8 +76,6 @@ def _fit_once(x, y, xout, yout, degree):
 
     Returns the x and y coefficients, the worst residual distance and the condition of
     the normal matrix."""
-    from scipy import linalg
-
     powers = _powers(degree)
     xl = np.asarray(x, dtype=np.longdouble)
     yl = np.asarray(y, dtype=np.longdouble)
@@ -86,14 +84,12 @@ def _fit_once(x, y, xout, yout, degree):
     bx = cols.T @ np.asarray(xout, dtype=np.longdouble)
     by = cols.T @ np.asarray(yout, dtype=np.longdouble)
     a = normal.astype(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", category=linalg.LinAlgWarning)
-        try:
-            lu = linalg.lu_factor(a)
-            cx = linalg.lu_solve(lu, bx.astype(float))
-            cy = linalg.lu_solve(lu, by.astype(float))
-        except (ValueError, linalg.LinAlgWarning, np.linalg.LinAlgError) as exc:
-            raise np.linalg.LinAlgError(f"SIP fit failed: {exc}") from None
+    # LAPACK's LU with partial pivoting (gesv), one solve per right-hand side
+    try:
+        cx = np.linalg.solve(a, bx.astype(float))
+        cy = np.linalg.solve(a, by.astype(float))
+    except np.linalg.LinAlgError as exc:
+        raise np.linalg.LinAlgError(f"SIP fit failed: {exc}") from None
     if not np.all(np.isfinite(cx)) or not np.all(np.isfinite(cy)):
         raise np.linalg.LinAlgError("SIP fit failed: coefficients are not finite")
     cond = np.linalg.cond(a)
@@ -175,6 +171,32 @@ def _fit_degrees(degree, max_error, plate_scale, grid, values, dense, dense_valu
     return deg, px, py, fit_error / plate_scale
 
 
+def tan_keywords(ra0: float, dec0: float, crpix) -> dict:
+    """The FITS keywords (lower case, in wcslib's order) of an ICRS TAN frame about
+    (``ra0``, ``dec0``) at the 1-based ``crpix``: what astropy.wcs writes for it, without
+    the PC and CDELT cards, values rounded to the 14 significant digits wcslib writes.  The
+    native pole of a zenithal projection is at the reference point, so LATPOLE is ``dec0``."""
+
+    def p14(v) -> float:
+        return float(f"{float(v):.14G}")
+
+    return {
+        "wcsaxes": 2,
+        "crpix1": p14(crpix[0]),
+        "crpix2": p14(crpix[1]),
+        "cunit1": "deg",
+        "cunit2": "deg",
+        "ctype1": "RA---TAN",
+        "ctype2": "DEC--TAN",
+        "crval1": p14(ra0),
+        "crval2": p14(dec0),
+        "lonpole": 180.0,
+        "latpole": p14(dec0),
+        "mjdref": 0.0,
+        "radesys": "ICRS",
+    }
+
+
 def fit_sip(
     forward,
     bbox,
@@ -209,9 +231,6 @@ def fit_sip(
     dict
         Keyword -> value, lower case, as jwst puts them in ``meta.wcsinfo``.
     """
-    from astropy.coordinates import ICRS
-    from astropy.wcs.utils import celestial_frame_to_wcs
-
     if npoints < 8:
         raise ValueError("npoints must be at least 8")
     bbox = tuple(tuple(float(v) for v in b) for b in bbox)
@@ -248,20 +267,13 @@ def fit_sip(
     u_int = icd @ np.vstack(values)
     ud_int = icd @ np.vstack(dense_values)
 
-    w = celestial_frame_to_wcs(ICRS(), projection="TAN")
-    w.wcs.crval = [ra0, dec0]
-    w.wcs.crpix = [c1 + 1, c2 + 1]
-    w.wcs.pc = cd
-    w.wcs.set()
-    hdr = w.to_header(True)
-    del hdr["CDELT?"]
-    out = {k.lower(): v for k, v in hdr.items() if not k.startswith("PC")}
+    out = tan_keywords(ra0, dec0, (c1 + 1, c2 + 1))
     for i in (1, 2):
         for j in (1, 2):
             out[f"cd{i}_{j}"] = float(cd[i - 1, j - 1])
     if deg > 1:
-        out["ctype1"] = hdr["CTYPE1"].strip() + "-SIP"
-        out["ctype2"] = hdr["CTYPE2"].strip() + "-SIP"
+        out["ctype1"] += "-SIP"
+        out["ctype2"] += "-SIP"
         out["a_order"] = deg
         out["b_order"] = deg
         for (p, q), c in px.items():

@@ -196,7 +196,7 @@ class Resampler:
         shape = _shape(model, "data")
         if shape is None or len(shape) != 2:
             raise ValueError(f"{model.meta.get('filename') or 'input'} is not a 2-D image")
-        wcs = model.meta.wcs
+        wcs = model.meta.light_wcs()
         level = model.meta.get("background.level")
         if level is None or model.meta.get("background.subtracted"):
             level = None

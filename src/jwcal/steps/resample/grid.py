@@ -68,6 +68,19 @@ class OutputGrid:
         ra, dec = self.pixel_to_world(np.array([x0, x0, x1, x1]), np.array([y0, y1, y1, y0]))
         return np.stack([ra, dec], axis=1)
 
+    def to_wcs(self, input_frame=None, output_frame=None):
+        """The grid as a WCS for the product: a :class:`~jwcal.transforms.TreeWCS` (no gwcs
+        import) when the frames are those of a TreeWCS, else a gwcs (:meth:`to_gwcs`)."""
+        from ...transforms import tree as T
+        from ...transforms.wcs import Frame, TreeWCS
+
+        if isinstance(input_frame, Frame) and isinstance(output_frame, Frame):
+            fwd = T.fitswcs_imaging(self.crpix, self.crval, [self.cdelt, self.cdelt],
+                                    self.pc, self.bounding_box)  # fmt: skip
+            steps = [(input_frame.node, fwd), (output_frame.node, None)]
+            return TreeWCS.from_steps(steps, pixel_shape=self.shape[::-1])
+        return self.to_gwcs(input_frame, output_frame)
+
     def to_gwcs(self, input_frame=None, output_frame=None):
         """The grid as a gwcs (jwst's FITSImagingWCSTransform where gwcs has it)."""
         import gwcs
@@ -134,6 +147,8 @@ class CustomGrid:
 
     def to_gwcs(self, input_frame=None, output_frame=None):
         return self.wcs
+
+    to_wcs = to_gwcs
 
 
 def invert(wcs, ra: float, dec: float) -> tuple[float, float]:
@@ -279,7 +294,8 @@ def grid_from_models(
                 f"{m.meta.get('filename') or 'input'} has no S_REGION: run assign_wcs first"
             )
         footprints.extend(sregion_polygons(sreg))
-    ref_wcs = first.meta.wcs
+    light = getattr(first.meta, "light_wcs", None)
+    ref_wcs = light() if light is not None else first.meta.wcs
     if ref_wcs is None:
         raise InputError(f"{first.meta.get('filename') or 'input'} has no WCS: run assign_wcs")
     if pixel_scale is None:

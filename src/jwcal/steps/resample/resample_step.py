@@ -254,7 +254,7 @@ class ResampleStep(Step):
             sregions.append(model.meta.get("wcsinfo.s_region"))
             if first is None:
                 first = _meta_copy(model)
-                wcs0 = model.meta.wcs
+                wcs0 = model.meta.light_wcs()
             self._close(it, model)
             del model
         result = res.finalize()
@@ -272,7 +272,7 @@ class ResampleStep(Step):
                     setattr(out, name, result[name])
         else:
             out.meta.bunit_err = None
-        wcs = grid.to_gwcs(wcs0.input_frame, wcs0.output_frame)
+        wcs = grid.to_wcs(wcs0.input_frame, wcs0.output_frame)
         fill_product_meta(out, result, grid, pars, [s for s in sregions if s], wcs)
         if asn is not None:
             if asn.get("asn_pool"):

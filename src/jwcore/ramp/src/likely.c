@@ -34,7 +34,6 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
     const size_t ng = p->ngroups, nx = p->nx, npix = p->ny * nx;
     const int zo = p->use_zeroframe ? 1 : 0;
     const int nres = (int)ng + zo, n = nres - 1;
-    const size_t nblocks = (nx + LK_V - 1) / LK_V;
     if (n > 60000) return JW_LIKELY_ERR_ARG;
     uint16_t *net_lo = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
     uint16_t *net_hi = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
@@ -61,65 +60,67 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
             errors++;
         } else {
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 4)
+#pragma omp for schedule(dynamic, 1)
 #endif
-            for (size_t job = 0; job < p->ny * p->nints * nblocks; job++) {
-                const size_t y = job / (p->nints * nblocks);
-                const size_t i = (job / nblocks) % p->nints;
-                const size_t x0 = (job % nblocks) * LK_V;
-                const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
-                const size_t pix0 = y * nx + x0, base0 = i * ng * npix + pix0;
-                /* Resultant rows; the ZEROFRAME, when used, is a resultant of its own and is
-                 * taken out of the first group (single precision, as stcal). */
-                if (zo) {
-                    const float *z = zeroframe + i * npix + pix0;
-                    for (int x = 0; x < P; x++) {
-                        float f = data[base0 + x] * (float)p->nframes;
-                        f = f - z[x];
-                        t.first[x] = f / (float)(p->nframes - 1);
-                    }
-                    t.rrow[0] = z;
-                    t.rrow[1] = t.first;
-                    t.erow[0] = t.erow[1] = gdq + base0;
-                } else {
-                    t.rrow[0] = data + base0;
-                    t.erow[0] = gdq + base0;
-                }
-                for (size_t g = 1; g < ng; g++) {
-                    t.rrow[g + zo] = data + base0 + g * npix;
-                    t.erow[g + zo] = gdq + base0 + g * npix;
-                }
-                if (gdq_jump)
-                    for (size_t g = 0; g < ng; g++) jrow[g] = gdq_jump + base0 + g * npix;
-                lk_block_io io = {t.rrow, t.erow, gdq_jump ? jrow : NULL, gain + pix0,
-                                  readnoise + pix0, dark ? dark + pix0 : NULL, pixeldq + pix0,
-                                  slope + i * npix + pix0, err + i * npix + pix0,
-                                  var_poisson + i * npix + pix0, var_rnoise + i * npix + pix0,
-                                  chisq + i * npix + pix0, dq + i * npix + pix0, P};
-                if (P < LK_V) {
-                    for (int k = 0; k < nres; k++) {
-                        float *r = t.pad_r + (size_t)k * LK_V;
-                        uint8_t *e = t.pad_e + (size_t)k * LK_V;
-                        for (int x = 0; x < LK_V; x++) {
-                            r[x] = t.rrow[k][x < P ? x : P - 1];
-                            e[x] = t.erow[k][x < P ? x : P - 1];
+            for (size_t job = 0; job < p->ny * p->nints; job++) {
+                /* one row of one integration, in blocks of LK_V pixels */
+                const size_t y = job / p->nints, i = job % p->nints;
+                const size_t row = y * nx, base = i * ng * npix + row, out = i * npix + row;
+                for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
+                    const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
+                    const size_t pix0 = row + x0, base0 = base + x0;
+                    /* Resultant rows; the ZEROFRAME, when used, is a resultant of its own and
+                     * is taken out of the first group (single precision, as stcal). */
+                    if (zo) {
+                        const float *z = zeroframe + i * npix + pix0;
+                        for (int x = 0; x < P; x++) {
+                            float f = data[base0 + x] * (float)p->nframes;
+                            f = f - z[x];
+                            t.first[x] = f / (float)(p->nframes - 1);
                         }
-                        t.rrow[k] = r;
-                        t.erow[k] = e;
+                        t.rrow[0] = z;
+                        t.rrow[1] = t.first;
+                        t.erow[0] = t.erow[1] = gdq + base0;
+                    } else {
+                        t.rrow[0] = data + base0;
+                        t.erow[0] = gdq + base0;
                     }
-                    for (int x = 0; x < LK_V; x++) {
-                        const int xs = x < P ? x : P - 1;
-                        pad_plane[0][x] = gain[pix0 + xs];
-                        pad_plane[1][x] = readnoise[pix0 + xs];
-                        pad_plane[2][x] = dark ? dark[pix0 + xs] : 0.0f;
-                        pad_pdq[x] = pixeldq[pix0 + xs];
+                    for (size_t g = 1; g < ng; g++) {
+                        t.rrow[g + zo] = data + base0 + g * npix;
+                        t.erow[g + zo] = gdq + base0 + g * npix;
                     }
-                    io.gain = pad_plane[0];
-                    io.readnoise = pad_plane[1];
-                    io.dark = dark ? pad_plane[2] : NULL;
-                    io.pixeldq = pad_pdq;
+                    if (gdq_jump)
+                        for (size_t g = 0; g < ng; g++) jrow[g] = gdq_jump + base0 + g * npix;
+                    lk_block_io io = {t.rrow, t.erow, gdq_jump ? jrow : NULL, gain + pix0,
+                                      readnoise + pix0, dark ? dark + pix0 : NULL,
+                                      pixeldq + pix0, slope + out + x0, err + out + x0,
+                                      var_poisson + out + x0, var_rnoise + out + x0,
+                                      chisq + out + x0, dq + out + x0, P};
+                    if (P < LK_V) {
+                        for (int k = 0; k < nres; k++) {
+                            float *r = t.pad_r + (size_t)k * LK_V;
+                            uint8_t *e = t.pad_e + (size_t)k * LK_V;
+                            for (int x = 0; x < LK_V; x++) {
+                                r[x] = t.rrow[k][x < P ? x : P - 1];
+                                e[x] = t.erow[k][x < P ? x : P - 1];
+                            }
+                            t.rrow[k] = r;
+                            t.erow[k] = e;
+                        }
+                        for (int x = 0; x < LK_V; x++) {
+                            const int xs = x < P ? x : P - 1;
+                            pad_plane[0][x] = gain[pix0 + xs];
+                            pad_plane[1][x] = readnoise[pix0 + xs];
+                            pad_plane[2][x] = dark ? dark[pix0 + xs] : 0.0f;
+                            pad_pdq[x] = pixeldq[pix0 + xs];
+                        }
+                        io.gain = pad_plane[0];
+                        io.readnoise = pad_plane[1];
+                        io.dark = dark ? pad_plane[2] : NULL;
+                        io.pixeldq = pad_pdq;
+                    }
+                    lk_block(p, &net, &t, &io);
                 }
-                lk_block(p, &net, &t, &io);
             }
         }
         lk_thread_free(&t);
@@ -130,6 +131,8 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }
 
+/* NaN-ignoring median of n values (stride apart), by insertion into t: for many
+ * integrations. */
 static double nanmedian_f(const float *v, size_t n, size_t stride, double *t) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -147,85 +150,192 @@ static double nanmedian_f(const float *v, size_t n, size_t stride, double *t) {
     return (m & 1) ? t[h] : (t[h - 1] + t[h]) / 2.0;
 }
 
+/* Integrations sorted by a compare-exchange network in the vectorised combination (more
+ * go through nanmedian_f lane by lane). */
+#define LK_COMBINE_SORT 16
+
+/* Combine LK_V pixels (the arrays point at the first; rows npix apart), every loop over
+ * the lanes; the first P are written out.  t: scratch [3 * nints * LK_V] doubles. */
+LK_CLONES
+static void combine_block(size_t nints, size_t npix, int P, const float *slope,
+                          const uint32_t *dq, const float *var_poisson, const float *var_rnoise,
+                          const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
+                          float *r_var_poisson, float *r_var_rnoise, float *r_err,
+                          float *r_chisq, double *t) {
+    const int V = LK_V;
+    double *restrict srt = t, *restrict wgt = t + nints * V, *restrict avp = t + 2 * nints * V;
+    double s[LK_V], chi[LK_V], wsum[LK_V], acc[LK_V], vp[LK_V], vr[LK_V];
+    int all_nan[LK_V], vp_nan[LK_V], vr_nan[LK_V], all_dnu[LK_V];
+    uint32_t q[LK_V];
+#define LANE(x) (x)
+    FORX {
+        q[x] = 0;
+        all_dnu[x] = 1;
+        chi[x] = 0.0;
+    }
+    for (size_t i = 0; i < nints; i++) {
+        const uint32_t *restrict d = dq + i * npix;
+        const float *restrict c = chisq + i * npix;
+        const float *restrict sl = slope + i * npix;
+        double *restrict si = srt + i * V;
+        FORX {
+            const uint32_t v = d[LANE(x)];
+            q[x] |= v;
+            all_dnu[x] &= (v & dnu) != 0;
+            chi[x] += (double)c[LANE(x)];
+            si[x] = (double)sl[LANE(x)];
+        }
+    }
+    if (nints <= LK_COMBINE_SORT) {
+        /* odd-even transposition sort with NaN last, then the middle of the m numbers */
+        for (size_t r = 0; r < nints; r++)
+            for (size_t i = r & 1; i + 1 < nints; i += 2) {
+                double *restrict a = srt + i * V, *restrict b = srt + (i + 1) * V;
+                FORX {
+                    const double u = a[x], v = b[x];
+                    const int swap = v < u || isnan(u);
+                    a[x] = swap ? v : u;
+                    b[x] = swap ? u : v;
+                }
+            }
+        int m[LK_V];
+        double lo[LK_V], hi[LK_V];
+        FORX {
+            m[x] = 0;
+            lo[x] = hi[x] = 0.0;
+        }
+        for (size_t i = 0; i < nints; i++) {
+            const double *restrict si = srt + i * V;
+            FORX m[x] += !isnan(si[x]);
+        }
+        for (size_t i = 0; i < nints; i++) {
+            const double *restrict si = srt + i * V;
+            const int ii = (int)i;
+            FORX {
+                const int h = m[x] >> 1;
+                lo[x] = ii == h - 1 ? si[x] : lo[x];
+                hi[x] = ii == h ? si[x] : hi[x];
+            }
+        }
+        FORX {
+            const double med = (m[x] & 1) ? hi[x] : (lo[x] + hi[x]) / 2.0;
+            s[x] = m[x] == 0 ? NAN : med;
+        }
+    } else {
+        for (int x = 0; x < V; x++) s[x] = nanmedian_f(slope + LANE(x), nints, npix, wgt);
+    }
+    /* two passes: rescale each Poisson variance to the current mean rate */
+    for (int pass = 0; pass < 2; pass++) {
+        FORX wsum[x] = 0.0;
+        for (size_t i = 0; i < nints; i++) {
+            const float *restrict sl = slope + i * npix, *restrict vpi = var_poisson + i * npix;
+            const float *restrict vri = var_rnoise + i * npix;
+            double *restrict w = wgt + i * V, *restrict a = avp + i * V;
+            FORX {
+                const double d = (double)sl[LANE(x)];
+                double rs = s[x] / d;
+                rs = (!isfinite(rs) || rs < 0.0) ? 0.0 : rs;
+                const double av = (double)vpi[LANE(x)] * rs;
+                const double wi = 1.0 / (av + (double)vri[LANE(x)]);
+                a[x] = av;
+                w[x] = wi;
+                wsum[x] += isnan(wi) ? 0.0 : wi;
+            }
+        }
+        FORX {
+            all_nan[x] = 1;
+            acc[x] = 0.0;
+        }
+        for (size_t i = 0; i < nints; i++) {
+            const float *restrict sl = slope + i * npix;
+            double *restrict w = wgt + i * V;
+            FORX {
+                const double wi = w[x] / wsum[x];
+                const double v = (double)sl[LANE(x)] * wi;
+                w[x] = wi;
+                acc[x] += isnan(v) ? 0.0 : v;
+                all_nan[x] &= isnan(v) != 0;
+            }
+        }
+        FORX s[x] = all_nan[x] ? NAN : acc[x];
+    }
+    FORX {
+        vp[x] = vr[x] = 0.0;
+        vp_nan[x] = vr_nan[x] = 1;
+    }
+    for (size_t i = 0; i < nints; i++) {
+        const float *restrict vri = var_rnoise + i * npix;
+        const double *restrict w = wgt + i * V, *restrict av = avp + i * V;
+        FORX {
+            const double a = av[x] * w[x] * w[x];
+            const double b = (double)vri[LANE(x)] * w[x] * w[x];
+            vp[x] += isnan(a) ? 0.0 : a;
+            vr[x] += isnan(b) ? 0.0 : b;
+            vp_nan[x] &= isnan(a) != 0;
+            vr_nan[x] &= isnan(b) != 0;
+        }
+    }
+#undef LANE
+    for (int x = 0; x < P; x++) {
+        const double vpx = vp_nan[x] ? NAN : vp[x], vrx = vr_nan[x] ? NAN : vr[x];
+        uint32_t qx = q[x] & ~dnu;
+        if (all_dnu[x]) qx |= dnu;
+        r_slope[x] = (float)s[x];
+        r_dq[x] = qx;
+        r_var_poisson[x] = (float)vpx;
+        r_var_rnoise[x] = (float)vrx;
+        r_err[x] = (float)sqrt(vpx + vrx);
+        r_chisq[x] = (float)chi[x];
+    }
+}
+
 int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
                       const float *var_poisson, const float *var_rnoise, const float *chisq,
                       uint32_t dnu, float *r_slope, uint32_t *r_dq, float *r_var_poisson,
                       float *r_var_rnoise, float *r_err, float *r_chisq, int n_threads) {
     int errors = 0;
+    const size_t nblocks = (npix + LK_V - 1) / LK_V;
     (void)n_threads;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
 #endif
     {
-        double *t = (double *)malloc((3 * nints + 1) * sizeof(double));
-        if (!t) {
+        double *t = (double *)malloc(3 * nints * LK_V * sizeof(double));
+        /* a block narrower than LK_V is copied out with its last pixel repeated */
+        float *pad = (float *)malloc(4 * nints * LK_V * sizeof(float));
+        uint32_t *pad_dq = (uint32_t *)malloc(nints * LK_V * sizeof(uint32_t));
+        if (!t || !pad || !pad_dq) {
             errors++;
         } else {
-            double *wgt = t + nints, *avp = t + 2 * nints;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (size_t pix = 0; pix < npix; pix++) {
-                uint32_t q = 0;
-                int all_dnu = 1;
-                double chi = 0.0;
-                for (size_t i = 0; i < nints; i++) {
-                    const uint32_t d = dq[i * npix + pix];
-                    q |= d;
-                    all_dnu &= (d & dnu) != 0;
-                    chi += (double)chisq[i * npix + pix];
+            for (size_t b = 0; b < nblocks; b++) {
+                const size_t p0 = b * LK_V;
+                const int P = (int)(npix - p0 < LK_V ? npix - p0 : LK_V);
+                if (P == LK_V) {
+                    combine_block(nints, npix, P, slope + p0, dq + p0, var_poisson + p0,
+                                  var_rnoise + p0, chisq + p0, dnu, r_slope + p0, r_dq + p0,
+                                  r_var_poisson + p0, r_var_rnoise + p0, r_err + p0,
+                                  r_chisq + p0, t);
+                    continue;
                 }
-                q &= ~dnu;
-                if (all_dnu) q |= dnu;
-                double s = nanmedian_f(slope + pix, nints, npix, t);
-                /* two passes: rescale each Poisson variance to the current mean rate */
-                for (int pass = 0; pass < 2; pass++) {
-                    double wsum = 0.0;
-                    for (size_t i = 0; i < nints; i++) {
-                        const double d = (double)slope[i * npix + pix];
-                        double rs = s / d;
-                        if (!isfinite(rs) || rs < 0.0) rs = 0.0;
-                        avp[i] = (double)var_poisson[i * npix + pix] * rs;
-                        wgt[i] = 1.0 / (avp[i] + (double)var_rnoise[i * npix + pix]);
-                        if (!isnan(wgt[i])) wsum += wgt[i];
+                const float *src[4] = {slope, var_poisson, var_rnoise, chisq};
+                for (size_t i = 0; i < nints; i++)
+                    for (int x = 0; x < LK_V; x++) {
+                        const size_t o = i * npix + p0 + (size_t)(x < P ? x : P - 1);
+                        for (int a = 0; a < 4; a++) pad[(a * nints + i) * LK_V + x] = src[a][o];
+                        pad_dq[i * LK_V + x] = dq[o];
                     }
-                    int all_nan = 1;
-                    double acc = 0.0;
-                    for (size_t i = 0; i < nints; i++) {
-                        wgt[i] /= wsum;
-                        const double v = (double)slope[i * npix + pix] * wgt[i];
-                        if (!isnan(v)) {
-                            acc += v;
-                            all_nan = 0;
-                        }
-                    }
-                    s = all_nan ? NAN : acc;
-                }
-                double vp = 0.0, vr = 0.0;
-                int vp_nan = 1, vr_nan = 1;
-                for (size_t i = 0; i < nints; i++) {
-                    const double a = avp[i] * wgt[i] * wgt[i];
-                    const double b = (double)var_rnoise[i * npix + pix] * wgt[i] * wgt[i];
-                    if (!isnan(a)) {
-                        vp += a;
-                        vp_nan = 0;
-                    }
-                    if (!isnan(b)) {
-                        vr += b;
-                        vr_nan = 0;
-                    }
-                }
-                if (vp_nan) vp = NAN;
-                if (vr_nan) vr = NAN;
-                r_slope[pix] = (float)s;
-                r_dq[pix] = q;
-                r_var_poisson[pix] = (float)vp;
-                r_var_rnoise[pix] = (float)vr;
-                r_err[pix] = (float)sqrt(vp + vr);
-                r_chisq[pix] = (float)chi;
+                combine_block(nints, LK_V, P, pad, pad_dq, pad + nints * LK_V,
+                              pad + 2 * nints * LK_V, pad + 3 * nints * LK_V, dnu, r_slope + p0,
+                              r_dq + p0, r_var_poisson + p0, r_var_rnoise + p0, r_err + p0,
+                              r_chisq + p0, t);
             }
-            free(t);
         }
+        free(t);
+        free(pad);
+        free(pad_dq);
     }
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }

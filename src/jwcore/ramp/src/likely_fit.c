@@ -23,31 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* On x86-64 glibc systems (ifunc) the block fit is also compiled for AVX-512 and AVX2 and
- * picked at run time; without FMA contraction every lane computes the same IEEE operations,
- * so results do not change. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
-#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LK_CLONES
-#endif
-
-#if defined(__GNUC__)
-#define LK_INLINE static inline __attribute__((always_inline))
-#else
-#define LK_INLINE static inline
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__)
-/* (no complete unrolling over the lanes: it happens before vectorisation, and the
- * scalar code left behind is the slow kind) */
-#define FORX _Pragma("GCC ivdep") _Pragma("GCC unroll 1") for (int x = 0; x < V; x++)
-#else
-#define FORX for (int x = 0; x < V; x++)
-#endif
-/* row k of a per-difference array */
-#define ROW(a, k) ((a) + (size_t)(k) * (size_t)V)
-
 #define LK_NARR 12
 #define LK_NLANE 10
 
@@ -117,9 +92,10 @@ LK_INLINE double nan_max(double a, double b) {
     return (isnan(a) || isnan(b)) ? NAN : (a > b ? a : b);
 }
 
-/* Forward sweep of the LDL^T factorisation, the sums C_u and B, the rate and its
- * variance. */
-LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_work *restrict s) {
+/* Forward sweep of the LDL^T factorisation, the sums C_u and B, the rate, 1 / C_u and
+ * (final fit) the rate's uncertainty. */
+LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_work *restrict s,
+                            int final) {
     const double *restrict cg = s->cg, *restrict rn2 = s->rn2;
     double *restrict rate = s->rate, *restrict icsum = s->icsum, *restrict unc = s->uncert;
     double Cs[LK_V], Bs[LK_V];
@@ -163,27 +139,31 @@ LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_wor
     }
     FORX {
         const double ic = 1.0 / Cs[x];
-        rate[x] = Bs[x] / Cs[x];
+        rate[x] = Bs[x] * ic;
         icsum[x] = ic;
-        unc[x] = sqrt(ic);
     }
+    if (final) FORX unc[x] = sqrt(icsum[x]);
 }
 
-/* Backward sweep of the jump test: chi square, w, g, the Schur complements and the
- * chi-square improvements of the fits leaving out each difference and each adjacent pair
- * (before the fall-backs for unused differences, see fit_improvements). */
+/* Backward sweep of the jump test: chi square, w, g and the Schur complements of the fits
+ * leaving out each difference and each adjacent pair.  Their chi-square improvements
+ * (g_k^2 / S_k, and the 2x2 form for pairs) are only needed where one may pass its
+ * threshold: cand[x] is set where one may (tested without dividing, with a margin), or
+ * where the lane has two used differences or fewer, and is 0 where none can, so that the
+ * jump test drops nothing there.  The improvements themselves: fit_improvements. */
 LK_INLINE void fit_backward_detect(const jw_likely_params *p, int n, const int V,
-                                   lk_work *restrict s) {
+                                   lk_work *restrict s, double *restrict cand) {
     const double *restrict rate = s->rate, *restrict icsum = s->icsum;
     double *restrict chisq = s->chisq;
     const int pairs = p->any_two_omit;
+    /* a little below the thresholds: these products and the divisions round differently */
+    const double t1 = p->thresh_one * (1.0 - 1e-9), t2 = p->thresh_two * (1.0 - 1e-9);
     double Sig[LK_V];
     {
         const int k = n - 1;
         const double *restrict rD = ROW(s->rD, k), *restrict y = ROW(s->y, k);
         const double *restrict z = ROW(s->z, k);
         double *restrict w = ROW(s->w, k), *restrict g = ROW(s->g, k), *restrict S = ROW(s->S, k);
-        double *restrict d1 = ROW(s->d1, k);
         FORX {
             const double e = z[x] - rate[x] * y[x];
             const double wk = y[x] * rD[x], gk = e * rD[x];
@@ -193,7 +173,7 @@ LK_INLINE void fit_backward_detect(const jw_likely_params *p, int n, const int V
             g[x] = gk;
             Sig[x] = rD[x];
             S[x] = Sk;
-            d1[x] = gk * gk / Sk;
+            cand[x] = (gk * gk > t1 * Sk || !(Sk > 0.0)) ? 1.0 : 0.0;
         }
     }
     for (int k = n - 2; k >= 0; k--) {
@@ -202,8 +182,8 @@ LK_INLINE void fit_backward_detect(const jw_likely_params *p, int n, const int V
         const double *restrict w1 = ROW(s->w, k + 1), *restrict g1 = ROW(s->g, k + 1);
         const double *restrict S1 = ROW(s->S, k + 1);
         double *restrict w = ROW(s->w, k), *restrict g = ROW(s->g, k), *restrict S = ROW(s->S, k);
-        double *restrict So = ROW(s->So, k), *restrict d1 = ROW(s->d1, k);
-        double *restrict d2 = ROW(s->d2, k);
+        double *restrict So = ROW(s->So, k);
+        const int pair = pairs && p->two_omit[k];
         FORX {
             const double e = z[x] - rate[x] * y[x];
             const double lk = l1[x], ic = icsum[x];
@@ -219,14 +199,24 @@ LK_INLINE void fit_backward_detect(const jw_likely_params *p, int n, const int V
             Sig[x] = sig;
             S[x] = Sk;
             So[x] = So_k;
-            d1[x] = gk * gk / Sk;
-            if (pairs) {
+            double c = (gk * gk > t1 * Sk || !(Sk > 0.0)) ? 1.0 : 0.0;
+            if (pair) {
+                /* (the pairs with an unused difference reduce to the single omission) */
                 const double gj = g1[x], Sj = S1[x];
                 const double num = Sj * gk * gk - 2.0 * So_k * gk * gj + Sk * gj * gj;
-                d2[x] = num / (Sk * Sj - So_k * So_k);
+                const double det = Sk * Sj - So_k * So_k;
+                c = (num > t2 * det || !(det > 0.0)) ? 1.0 : c;
             }
+            cand[x] = c > cand[x] ? c : cand[x];
         }
     }
+    double nuse[LK_V];
+    FORX nuse[x] = 0.0;
+    for (int k = 0; k < n; k++) {
+        const double *restrict u = ROW(s->u, k);
+        FORX nuse[x] += u[x];
+    }
+    FORX cand[x] = nuse[x] <= 2.0 ? 1.0 : cand[x];
 }
 
 /* The improvements of omissions that involve unused differences fall back to those of
@@ -240,6 +230,23 @@ LK_INLINE void fit_improvements(const jw_likely_params *p, int n, const int V,
     const double *restrict chisq = s->chisq;
     double *restrict best1 = s->best1, *restrict best2 = s->best2;
     double zero[LK_V], nuse[LK_V];
+    for (int k = 0; k < n; k++) {
+        double *restrict d1 = ROW(s->d1, k);
+        const double *restrict g = ROW(s->g, k), *restrict S = ROW(s->S, k);
+        FORX d1[x] = g[x] * g[x] / S[x];
+    }
+    if (p->any_two_omit)
+        for (int k = 0; k < n - 1; k++) {
+            double *restrict d2 = ROW(s->d2, k);
+            const double *restrict g0 = ROW(s->g, k), *restrict g1 = ROW(s->g, k + 1);
+            const double *restrict S0 = ROW(s->S, k), *restrict S1 = ROW(s->S, k + 1);
+            const double *restrict So = ROW(s->So, k);
+            FORX {
+                const double gk = g0[x], gj = g1[x], Sk = S0[x], Sj = S1[x], o = So[x];
+                const double num = Sj * gk * gk - 2.0 * o * gk * gj + Sk * gj * gj;
+                d2[x] = num / (Sk * Sj - o * o);
+            }
+        }
     FORX {
         zero[x] = chisq[x] - chisq[x];
         best1[x] = -INFINITY;
@@ -386,8 +393,9 @@ static int lk_drop(const jw_likely_params *p, lk_work *s, int n, int x, double *
 
 /* Fit with the jump test's sweeps (out of line for the single-lane continuation). */
 static void fit_detect_one(const jw_likely_params *p, int n, lk_work *s) {
-    fit_forward(p, n, 1, s);
-    fit_backward_detect(p, n, 1, s);
+    double cand;
+    fit_forward(p, n, 1, s, 0);
+    fit_backward_detect(p, n, 1, s, &cand);
     fit_improvements(p, n, 1, s);
 }
 
@@ -439,6 +447,9 @@ LK_INLINE void block_medians(const double *restrict diff, int n, const int V,
     }
 }
 
+/* elements ahead */
+#define LK_PREFETCH (8 * LK_V)
+
 LK_CLONES
 void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
               const lk_block_io *io) {
@@ -453,11 +464,14 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         const uint8_t *restrict e0 = io->erow[k], *restrict e1 = io->erow[k + 1];
         double *restrict d = ROW(s->d, k), *restrict u = ROW(s->u, k);
         double *restrict u0 = ROW(t->use0, k);
-        const double dt = p->delta_t[k];
+        const double idt = 1.0 / p->delta_t[k];
+        /* the rows of the blocks to come (the hardware prefetchers lose some of these
+         * many streams) */
+        __builtin_prefetch(r1 + LK_PREFETCH);
+        __builtin_prefetch(e1 + LK_PREFETCH);
+        FORX d[x] = (double)(r1[x] - r0[x]) * idt;
         FORX {
-            const float dd = r1[x] - r0[x];
             const double uu = (e0[x] | e1[x]) == 0 ? 1.0 : 0.0;
-            d[x] = (double)dd / dt;
             u[x] = uu;
             u0[x] = uu;
         }
@@ -468,29 +482,29 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         block_medians(s->d, n, V, net, t->sorted, crg);
         FORX {
             const double c = crg[x] * (double)(crg[x] > 0.0);
-            const double r = (double)rn[x] / 1.4142135623730951;
+            const double r = (double)rn[x];
             crg[x] = c;
             cg[x] = c / (double)gain[x];
-            rn2[x] = r * r;
+            rn2[x] = r * r * 0.5; /* per read: READNOISE / sqrt(2), squared exactly */
         }
     }
     /* First pass of the jump test for the whole block, then the few ramps where something
      * was dropped continue alone. */
-    fit_forward(p, n, V, s);
-    fit_backward_detect(p, n, V, s);
-    fit_improvements(p, n, V, s);
     {
         double *restrict cand = t->sorted; /* free again after the medians */
-        const double *restrict b1 = s->best1, *restrict b2 = s->best2;
+        fit_forward(p, n, V, s, 0);
+        fit_backward_detect(p, n, V, s, cand);
+        int any = 0;
         FORX {
-            int ob;
-            const double best = decision(p, b1[x], b2[x], &ob);
-            cand[x] = (best == 0.0 || isnan(best)) ? 0.0 : 1.0;
             countrate[x] = s->rate[x];
+            any |= cand[x] != 0.0;
         }
-        for (int x = 0; x < V; x++)
-            if (cand[x] != 0.0 && lk_drop(p, s, n, x, &countrate[x]))
-                countrate[x] = lk_continue(p, s, x, &t->one, n, countrate[x]);
+        if (any) {
+            fit_improvements(p, n, V, s);
+            for (int x = 0; x < V; x++)
+                if (cand[x] != 0.0 && lk_drop(p, s, n, x, &countrate[x]))
+                    countrate[x] = lk_continue(p, s, x, &t->one, n, countrate[x]);
+        }
     }
     {
         const float *restrict gain = io->gain, *restrict dark = io->dark;
@@ -501,41 +515,70 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
             cg[x] = (c * (double)(c > 0.0) + dk) / (double)gain[x];
         }
     }
-    fit_forward(p, n, V, s);
+    fit_forward(p, n, V, s, 1);
     fit_backward_final(p, n, V, s);
 
-    int all_bad[LK_V], any_sat[LK_V], any_jump[LK_V];
+    /* DQ: DO_NOT_USE when every group is saturated or DO_NOT_USE, SATURATED or JUMP_DET when
+     * any group is */
+    uint8_t orv[LK_V], andv[LK_V];
+    uint32_t q[LK_V];
     FORX {
-        all_bad[x] = 1;
-        any_sat[x] = any_jump[x] = 0;
+        orv[x] = 0;
+        andv[x] = 1;
     }
     for (int k = 0; k < nres; k++) {
         const uint8_t *restrict e = io->erow[k];
         FORX {
-            all_bad[x] &= (e[x] & (sat | dnu)) != 0;
-            any_sat[x] |= (e[x] & sat) != 0;
-            any_jump[x] |= (e[x] & jump) != 0;
+            orv[x] |= e[x];
+            andv[x] &= (e[x] & (sat | dnu)) != 0;
+        }
+    }
+    {
+        const uint32_t *restrict pdq = io->pixeldq;
+        FORX {
+            uint32_t v = pdq[x];
+            v |= andv[x] ? p->dnu : 0;
+            v |= (orv[x] & sat) ? p->sat : 0;
+            v |= (orv[x] & jump) ? p->jump : 0;
+            q[x] = v;
         }
     }
     /* differences the jump test dropped flag their later group */
+    int dropped = 0;
     for (int k = 0; k < n; k++) {
         const double *restrict u = ROW(s->u, k), *restrict u0 = ROW(t->use0, k);
-        for (int x = 0; x < P; x++)
-            if (u0[x] != 0.0 && u[x] == 0.0) {
-                any_jump[x] = 1;
-                if (io->jrow) io->jrow[k + 1 - zo][x] |= jump;
-            }
+        FORX {
+            const int d = u0[x] != 0.0 && u[x] == 0.0;
+            q[x] |= d ? p->jump : 0;
+            dropped |= d;
+        }
     }
-    for (int x = 0; x < P; x++) {
-        uint32_t q = io->pixeldq[x];
-        if (all_bad[x]) q |= p->dnu;
-        if (any_sat[x]) q |= p->sat;
-        if (any_jump[x]) q |= p->jump;
-        io->slope[x] = (float)s->rate[x];
-        io->err[x] = (float)s->uncert[x];
-        io->var_poisson[x] = (float)s->vp[x];
-        io->var_rnoise[x] = (float)s->vr[x];
-        io->chisq[x] = (float)s->chisq[x];
-        io->dq[x] = q;
+    if (dropped && io->jrow)
+        for (int k = 0; k < n; k++) {
+            const double *restrict u = ROW(s->u, k), *restrict u0 = ROW(t->use0, k);
+            for (int x = 0; x < P; x++)
+                if (u0[x] != 0.0 && u[x] == 0.0) io->jrow[k + 1 - zo][x] |= jump;
+        }
+    if (P == V) {
+        float *restrict sl = io->slope, *restrict er = io->err, *restrict vp = io->var_poisson;
+        float *restrict vr = io->var_rnoise, *restrict ch = io->chisq;
+        uint32_t *restrict dq = io->dq;
+        FORX {
+            sl[x] = (float)s->rate[x];
+            er[x] = (float)s->uncert[x];
+            vp[x] = (float)s->vp[x];
+            vr[x] = (float)s->vr[x];
+            ch[x] = (float)s->chisq[x];
+            dq[x] = q[x];
+        }
+    } else {
+        for (int x = 0; x < P; x++) {
+            io->slope[x] = (float)s->rate[x];
+            io->err[x] = (float)s->uncert[x];
+            io->var_poisson[x] = (float)s->vp[x];
+            io->var_rnoise[x] = (float)s->vr[x];
+            io->chisq[x] = (float)s->chisq[x];
+            io->dq[x] = q[x];
+        }
     }
 }

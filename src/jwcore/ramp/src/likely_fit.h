@@ -11,6 +11,31 @@
  * AVX2 registers of doubles). */
 #define LK_V 16
 
+/* On x86-64 glibc systems (ifunc) the block fit is also compiled for AVX-512 and AVX2 and
+ * picked at run time; without FMA contraction every lane computes the same IEEE operations,
+ * so results do not change. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
+#define LK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LK_CLONES
+#endif
+
+#if defined(__GNUC__)
+#define LK_INLINE static inline __attribute__((always_inline))
+#else
+#define LK_INLINE static inline
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* (no complete unrolling over the lanes: it happens before vectorisation, and the
+ * scalar code left behind is the slow kind) */
+#define FORX _Pragma("GCC ivdep") _Pragma("GCC unroll 1") for (int x = 0; x < V; x++)
+#else
+#define FORX for (int x = 0; x < V; x++)
+#endif
+/* row k of a per-difference array */
+#define ROW(a, k) ((a) + (size_t)(k) * (size_t)V)
+
 /* Work arrays of a fit of V lanes (pixels) and n differences: per-difference arrays are
  * [k * V + x], per-lane ones [x]. */
 typedef struct {

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define LK_NARR 12
-#define LK_NLANE 10
+#define LK_NLANE 11
 
 int lk_work_alloc(lk_work *s, int n, int V) {
     const size_t m = (size_t)(n > 0 ? n : 1) * (size_t)V;
@@ -39,7 +39,8 @@ int lk_work_alloc(lk_work *s, int n, int V) {
                              &s->w, &s->g, &s->S,  &s->So, &s->d1, &s->d2};
     for (int k = 0; k < LK_NARR; k++) *arr[k] = b + (size_t)k * m;
     double **lane[LK_NLANE] = {&s->cg,     &s->rn2, &s->rate, &s->chisq, &s->uncert,
-                               &s->vp,     &s->vr,  &s->icsum, &s->best1, &s->best2};
+                               &s->vp,     &s->vr,  &s->icsum, &s->best1, &s->best2,
+                               &s->nuse};
     for (int k = 0; k < LK_NLANE; k++) *lane[k] = b + LK_NARR * m + (size_t)k * LK_V;
     return 0;
 }
@@ -95,7 +96,7 @@ LK_INLINE double nan_max(double a, double b) {
 /* Forward sweep of the LDL^T factorisation, the sums C_u and B, the rate, 1 / C_u and
  * (final fit) the rate's uncertainty. */
 LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_work *restrict s,
-                            int final) {
+                            int final, const int clean) {
     const double *restrict cg = s->cg, *restrict rn2 = s->rn2;
     double *restrict rate = s->rate, *restrict icsum = s->icsum, *restrict unc = s->uncert;
     double Cs[LK_V], Bs[LK_V];
@@ -105,7 +106,7 @@ LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_wor
         double *restrict rD = s->rD, *restrict l = s->l, *restrict y = s->y, *restrict z = s->z;
         FORX {
             const double r = 1.0 / (cg[x] * aph + rn2[x] * arn);
-            const double yy = u[x], zz = d[x] * u[x];
+            const double yy = clean ? 1.0 : u[x], zz = clean ? d[x] : d[x] * u[x];
             rD[x] = r;
             l[x] = 0.0;
             y[x] = yy;
@@ -124,11 +125,13 @@ LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_wor
         double *restrict y = ROW(s->y, k), *restrict z = ROW(s->z, k);
         FORX {
             const double a = cg[x] * aph + rn2[x] * arn;
-            const double b = (cg[x] * bph + rn2[x] * brn) * u[x] * u0[x];
+            /* (with every difference used, u = 1 and the products by it are exact) */
+            const double bb = cg[x] * bph + rn2[x] * brn;
+            const double b = clean ? bb : bb * u[x] * u0[x];
             const double lk = b * rD0[x];
             const double r = 1.0 / (a - lk * b);
-            const double yy = u[x] - lk * y0[x];
-            const double zz = d[x] * u[x] - lk * z0[x];
+            const double yy = (clean ? 1.0 : u[x]) - lk * y0[x];
+            const double zz = (clean ? d[x] : d[x] * u[x]) - lk * z0[x];
             rD[x] = r;
             l[x] = lk;
             y[x] = yy;
@@ -210,12 +213,7 @@ LK_INLINE void fit_backward_detect(const jw_likely_params *p, int n, const int V
             cand[x] = c > cand[x] ? c : cand[x];
         }
     }
-    double nuse[LK_V];
-    FORX nuse[x] = 0.0;
-    for (int k = 0; k < n; k++) {
-        const double *restrict u = ROW(s->u, k);
-        FORX nuse[x] += u[x];
-    }
+    const double *restrict nuse = s->nuse;
     FORX cand[x] = nuse[x] <= 2.0 ? 1.0 : cand[x];
 }
 
@@ -229,7 +227,8 @@ LK_INLINE void fit_improvements(const jw_likely_params *p, int n, const int V,
                                 lk_work *restrict s) {
     const double *restrict chisq = s->chisq;
     double *restrict best1 = s->best1, *restrict best2 = s->best2;
-    double zero[LK_V], nuse[LK_V];
+    const double *restrict nuse = s->nuse;
+    double zero[LK_V];
     for (int k = 0; k < n; k++) {
         double *restrict d1 = ROW(s->d1, k);
         const double *restrict g = ROW(s->g, k), *restrict S = ROW(s->S, k);
@@ -251,11 +250,6 @@ LK_INLINE void fit_improvements(const jw_likely_params *p, int n, const int V,
         zero[x] = chisq[x] - chisq[x];
         best1[x] = -INFINITY;
         best2[x] = p->any_two_omit ? -INFINITY : 0.0;
-        nuse[x] = 0.0;
-    }
-    for (int k = 0; k < n; k++) {
-        const double *restrict u = ROW(s->u, k);
-        FORX nuse[x] += u[x];
     }
     for (int k = 0; k < n; k++) {
         double *restrict d1 = ROW(s->d1, k);
@@ -394,7 +388,7 @@ static int lk_drop(const jw_likely_params *p, lk_work *s, int n, int x, double *
 /* Fit with the jump test's sweeps (out of line for the single-lane continuation). */
 static void fit_detect_one(const jw_likely_params *p, int n, lk_work *s) {
     double cand;
-    fit_forward(p, n, 1, s, 0);
+    fit_forward(p, n, 1, s, 0, 0);
     fit_backward_detect(p, n, 1, s, &cand);
     fit_improvements(p, n, 1, s);
 }
@@ -413,6 +407,7 @@ static double lk_continue(const jw_likely_params *p, lk_work *blk, int x, lk_wor
         int nuse = 0;
         for (int k = 0; k < n; k++) nuse += one->u[k] != 0.0;
         if (nuse <= 3) break;
+        one->nuse[0] = (double)nuse;
         fit_detect_one(p, n, one);
         if (!lk_drop(p, one, n, 0, &countrate)) break;
     }
@@ -420,11 +415,11 @@ static double lk_continue(const jw_likely_params *p, lk_work *blk, int x, lk_wor
     return countrate;
 }
 
-/* Median of each lane's n differences (NaN when any is NaN, as np.median): the median
- * network over rows of V lanes.  t: scratch [n * V]. */
+/* Median of each lane's n differences (NaN when any is NaN, hasnan[x] != 0, as np.median):
+ * the median network over rows of V lanes.  t: scratch [n * V]. */
 LK_INLINE void block_medians(const double *restrict diff, int n, const int V,
                              const lk_network *restrict net, double *restrict t,
-                             double *restrict med) {
+                             const double *restrict hasnan, double *restrict med) {
     for (int k = 0; k < n; k++) {
         double *restrict tk = ROW(t, k);
         const double *restrict dk = ROW(diff, k);
@@ -440,10 +435,9 @@ LK_INLINE void block_medians(const double *restrict diff, int n, const int V,
     }
     const int h = n >> 1;
     const double *restrict hi_ = ROW(t, h), *restrict lo_ = ROW(t, h > 0 ? h - 1 : 0);
-    FORX med[x] = (n & 1) ? hi_[x] : (lo_[x] + hi_[x]) / 2.0;
-    for (int k = 0; k < n; k++) {
-        const double *restrict dk = ROW(diff, k);
-        FORX med[x] = isnan(dk[x]) ? dk[x] : med[x];
+    FORX {
+        const double m = (n & 1) ? hi_[x] : (lo_[x] + hi_[x]) / 2.0;
+        med[x] = hasnan[x] != 0.0 ? NAN : m;
     }
 }
 
@@ -459,6 +453,13 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
     const uint8_t sat = (uint8_t)p->sat, dnu = (uint8_t)p->dnu, jump = (uint8_t)p->jump;
     lk_work *restrict s = &t->blk;
     double *restrict crg = t->crg, *restrict countrate = t->countrate;
+    double *restrict nuse = s->nuse;
+    double hasnan[LK_V], allu[LK_V];
+    FORX {
+        nuse[x] = 0.0;
+        hasnan[x] = 0.0;
+        allu[x] = 1.0;
+    }
     for (int k = 0; k < n; k++) {
         const float *restrict r0 = io->rrow[k], *restrict r1 = io->rrow[k + 1];
         const uint8_t *restrict e0 = io->erow[k], *restrict e1 = io->erow[k + 1];
@@ -469,17 +470,25 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
          * many streams) */
         __builtin_prefetch(r1 + LK_PREFETCH);
         __builtin_prefetch(e1 + LK_PREFETCH);
-        FORX d[x] = (double)(r1[x] - r0[x]) * idt;
+        FORX {
+            const double v = (double)(r1[x] - r0[x]) * idt;
+            d[x] = v;
+            hasnan[x] = isnan(v) ? 1.0 : hasnan[x];
+        }
         FORX {
             const double uu = (e0[x] | e1[x]) == 0 ? 1.0 : 0.0;
             u[x] = uu;
             u0[x] = uu;
+            nuse[x] += uu;
+            allu[x] = uu < allu[x] ? uu : allu[x];
         }
     }
+    int clean = 1;
+    FORX clean &= allu[x] != 0.0;
     {
         const float *restrict gain = io->gain, *restrict rn = io->readnoise;
         double *restrict cg = s->cg, *restrict rn2 = s->rn2;
-        block_medians(s->d, n, V, net, t->sorted, crg);
+        block_medians(s->d, n, V, net, t->sorted, hasnan, crg);
         FORX {
             const double c = crg[x] * (double)(crg[x] > 0.0);
             const double r = (double)rn[x];
@@ -490,9 +499,13 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
     }
     /* First pass of the jump test for the whole block, then the few ramps where something
      * was dropped continue alone. */
+    int dropped = 0;
     {
         double *restrict cand = t->sorted; /* free again after the medians */
-        fit_forward(p, n, V, s, 0);
+        if (clean)
+            fit_forward(p, n, V, s, 0, 1);
+        else
+            fit_forward(p, n, V, s, 0, 0);
         fit_backward_detect(p, n, V, s, cand);
         int any = 0;
         FORX {
@@ -502,8 +515,10 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         if (any) {
             fit_improvements(p, n, V, s);
             for (int x = 0; x < V; x++)
-                if (cand[x] != 0.0 && lk_drop(p, s, n, x, &countrate[x]))
+                if (cand[x] != 0.0 && lk_drop(p, s, n, x, &countrate[x])) {
                     countrate[x] = lk_continue(p, s, x, &t->one, n, countrate[x]);
+                    dropped = 1;
+                }
         }
     }
     {
@@ -515,13 +530,34 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
             cg[x] = (c * (double)(c > 0.0) + dk) / (double)gain[x];
         }
     }
-    fit_forward(p, n, V, s, 1);
+    if (clean && !dropped)
+        fit_forward(p, n, V, s, 1, 1);
+    else
+        fit_forward(p, n, V, s, 1, 0);
     fit_backward_final(p, n, V, s);
 
     /* DQ: DO_NOT_USE when every group is saturated or DO_NOT_USE, SATURATED or JUMP_DET when
      * any group is */
     uint8_t orv[LK_V], andv[LK_V];
     uint32_t q[LK_V];
+    const uint8_t sd = sat | dnu;
+#if defined(__GNUC__) && LK_V % 16 == 0
+    /* 16 lanes at a time in byte vectors (the plain loop stays scalar in some clones) */
+    typedef uint8_t v16 __attribute__((vector_size(16)));
+    for (int x0 = 0; x0 < V; x0 += 16) {
+        v16 o = {0}, a, m;
+        memcpy(&m, io->erow[0] + x0, 16);
+        a = m | ~m; /* all ones */
+        for (int k = 0; k < nres; k++) {
+            v16 e;
+            memcpy(&e, io->erow[k] + x0, 16);
+            o |= e;
+            a &= (v16)((e & sd) != 0); /* 0xff where a flag is there */
+        }
+        memcpy(orv + x0, &o, 16);
+        memcpy(andv + x0, &a, 16);
+    }
+#else
     FORX {
         orv[x] = 0;
         andv[x] = 1;
@@ -530,9 +566,10 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         const uint8_t *restrict e = io->erow[k];
         FORX {
             orv[x] |= e[x];
-            andv[x] &= (e[x] & (sat | dnu)) != 0;
+            andv[x] &= (e[x] & sd) != 0;
         }
     }
+#endif
     {
         const uint32_t *restrict pdq = io->pixeldq;
         FORX {
@@ -544,20 +581,14 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         }
     }
     /* differences the jump test dropped flag their later group */
-    int dropped = 0;
-    for (int k = 0; k < n; k++) {
-        const double *restrict u = ROW(s->u, k), *restrict u0 = ROW(t->use0, k);
-        FORX {
-            const int d = u0[x] != 0.0 && u[x] == 0.0;
-            q[x] |= d ? p->jump : 0;
-            dropped |= d;
-        }
-    }
-    if (dropped && io->jrow)
+    if (dropped)
         for (int k = 0; k < n; k++) {
             const double *restrict u = ROW(s->u, k), *restrict u0 = ROW(t->use0, k);
             for (int x = 0; x < P; x++)
-                if (u0[x] != 0.0 && u[x] == 0.0) io->jrow[k + 1 - zo][x] |= jump;
+                if (u0[x] != 0.0 && u[x] == 0.0) {
+                    q[x] |= p->jump;
+                    if (io->jrow) io->jrow[k + 1 - zo][x] |= jump;
+                }
         }
     if (P == V) {
         float *restrict sl = io->slope, *restrict er = io->err, *restrict vp = io->var_poisson;

@@ -50,6 +50,8 @@ typedef struct {
     double *w, *g, *S, *So, *d1, *d2;
     /* per lane: photon-noise rate guess / gain, read variance per read, results */
     double *cg, *rn2, *rate, *chisq, *uncert, *vp, *vr, *icsum, *best1, *best2;
+    /* per lane: number of used differences (set by the caller) */
+    double *nuse;
     void *block;
 } lk_work;
 

@@ -199,23 +199,21 @@ def fit_ramps_likely(
     p = dqflags.pixel
     ints = RampProducts.empty((nints, ny, nx))
     chisq_ints = np.zeros((nints, ny, nx), np.float32)
-    _likely.fit(
-        data, gdq, pdq, rn, g, dark, zf,
-        *(np.ascontiguousarray(cov[k]) for k in _COV_TERMS),
-        two_omit, t1, t2, nf, (p["DO_NOT_USE"], p["SATURATED"], p["JUMP_DET"]),
-        jump_out, ints.slope, ints.dq, ints.var_poisson, ints.var_rnoise, ints.err, chisq_ints,
-        n_threads,
-    )  # fmt: skip
     if nints == 1:
         rate = RampProducts(
             ints.slope[0], ints.dq[0], ints.var_poisson[0], ints.var_rnoise[0], ints.err[0]
         )
         chisq = chisq_ints[0]
-    else:
+        combined = ()
+    else:  # the kernel combines the integrations row by row, as _likely.combine does
         rate = RampProducts.empty(plane)
         chisq = np.zeros(plane, np.float32)
-        _likely.combine(
-            ints.slope, ints.dq, ints.var_poisson, ints.var_rnoise, chisq_ints, p["DO_NOT_USE"],
-            rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq, n_threads,
-        )  # fmt: skip
+        combined = (rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq)
+    _likely.fit(
+        data, gdq, pdq, rn, g, dark, zf,
+        *(np.ascontiguousarray(cov[k]) for k in _COV_TERMS),
+        two_omit, t1, t2, nf, (p["DO_NOT_USE"], p["SATURATED"], p["JUMP_DET"]),
+        jump_out, ints.slope, ints.dq, ints.var_poisson, ints.var_rnoise, ints.err, chisq_ints,
+        *combined, n_threads=n_threads,
+    )  # fmt: skip
     return RampFitResult(rate=rate, rateints=ints, chisq=chisq, chisq_ints=chisq_ints)

@@ -25,112 +25,6 @@
 #include <omp.h>
 #endif
 
-int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
-                  const uint32_t *pixeldq, const float *readnoise, const float *gain,
-                  const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
-                  uint32_t *dq, float *var_poisson, float *var_rnoise, float *err, float *chisq,
-                  int n_threads) {
-    if (!p || p->ngroups < 2 || (p->use_zeroframe && !zeroframe)) return JW_LIKELY_ERR_ARG;
-    const size_t ng = p->ngroups, nx = p->nx, npix = p->ny * nx;
-    const int zo = p->use_zeroframe ? 1 : 0;
-    const int nres = (int)ng + zo, n = nres - 1;
-    if (n > 60000) return JW_LIKELY_ERR_ARG;
-    uint16_t *net_lo = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
-    uint16_t *net_hi = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
-    const int ncmp = (net_lo && net_hi) ? median_network(n, net_lo, net_hi) : -1;
-    int errors = 0;
-    (void)n_threads;
-    if (ncmp < 0) {
-        free(net_lo);
-        free(net_hi);
-        return JW_LIKELY_ERR_ALLOC;
-    }
-    const lk_network net = {net_lo, net_hi, ncmp};
-#ifdef _OPENMP
-#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
-#endif
-    {
-        lk_thread t;
-        /* jump-flag rows, and the planes of a block narrower than LK_V padded with copies
-         * of its last pixel (so that every lane computes something finite and harmless) */
-        uint8_t **jrow = (uint8_t **)malloc(ng * sizeof(uint8_t *));
-        float pad_plane[3][LK_V];
-        uint32_t pad_pdq[LK_V];
-        if (lk_thread_alloc(&t, n) || !jrow) {
-            errors++;
-        } else {
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-            for (size_t job = 0; job < p->ny * p->nints; job++) {
-                /* one row of one integration, in blocks of LK_V pixels */
-                const size_t y = job / p->nints, i = job % p->nints;
-                const size_t row = y * nx, base = i * ng * npix + row, out = i * npix + row;
-                for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
-                    const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
-                    const size_t pix0 = row + x0, base0 = base + x0;
-                    /* Resultant rows; the ZEROFRAME, when used, is a resultant of its own and
-                     * is taken out of the first group (single precision, as stcal). */
-                    if (zo) {
-                        const float *z = zeroframe + i * npix + pix0;
-                        for (int x = 0; x < P; x++) {
-                            float f = data[base0 + x] * (float)p->nframes;
-                            f = f - z[x];
-                            t.first[x] = f / (float)(p->nframes - 1);
-                        }
-                        t.rrow[0] = z;
-                        t.rrow[1] = t.first;
-                        t.erow[0] = t.erow[1] = gdq + base0;
-                    } else {
-                        t.rrow[0] = data + base0;
-                        t.erow[0] = gdq + base0;
-                    }
-                    for (size_t g = 1; g < ng; g++) {
-                        t.rrow[g + zo] = data + base0 + g * npix;
-                        t.erow[g + zo] = gdq + base0 + g * npix;
-                    }
-                    if (gdq_jump)
-                        for (size_t g = 0; g < ng; g++) jrow[g] = gdq_jump + base0 + g * npix;
-                    lk_block_io io = {t.rrow, t.erow, gdq_jump ? jrow : NULL, gain + pix0,
-                                      readnoise + pix0, dark ? dark + pix0 : NULL,
-                                      pixeldq + pix0, slope + out + x0, err + out + x0,
-                                      var_poisson + out + x0, var_rnoise + out + x0,
-                                      chisq + out + x0, dq + out + x0, P};
-                    if (P < LK_V) {
-                        for (int k = 0; k < nres; k++) {
-                            float *r = t.pad_r + (size_t)k * LK_V;
-                            uint8_t *e = t.pad_e + (size_t)k * LK_V;
-                            for (int x = 0; x < LK_V; x++) {
-                                r[x] = t.rrow[k][x < P ? x : P - 1];
-                                e[x] = t.erow[k][x < P ? x : P - 1];
-                            }
-                            t.rrow[k] = r;
-                            t.erow[k] = e;
-                        }
-                        for (int x = 0; x < LK_V; x++) {
-                            const int xs = x < P ? x : P - 1;
-                            pad_plane[0][x] = gain[pix0 + xs];
-                            pad_plane[1][x] = readnoise[pix0 + xs];
-                            pad_plane[2][x] = dark ? dark[pix0 + xs] : 0.0f;
-                            pad_pdq[x] = pixeldq[pix0 + xs];
-                        }
-                        io.gain = pad_plane[0];
-                        io.readnoise = pad_plane[1];
-                        io.dark = dark ? pad_plane[2] : NULL;
-                        io.pixeldq = pad_pdq;
-                    }
-                    lk_block(p, &net, &t, &io);
-                }
-            }
-        }
-        lk_thread_free(&t);
-        free(jrow);
-    }
-    free(net_lo);
-    free(net_hi);
-    return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
-}
-
 /* NaN-ignoring median of n values (stride apart), by insertion into t: for many
  * integrations. */
 static double nanmedian_f(const float *v, size_t n, size_t stride, double *t) {
@@ -224,6 +118,13 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
     } else {
         for (int x = 0; x < V; x++) s[x] = nanmedian_f(slope + LANE(x), nints, npix, wgt);
     }
+    /* 1 / slope, for both passes (in the sorted values' place) */
+    double *restrict inv = srt;
+    for (size_t i = 0; i < nints; i++) {
+        const float *restrict sl = slope + i * npix;
+        double *restrict iv = inv + i * V;
+        FORX iv[x] = 1.0 / (double)sl[LANE(x)];
+    }
     /* two passes: rescale each Poisson variance to the current mean rate */
     for (int pass = 0; pass < 2; pass++) {
         FORX wsum[x] = 0.0;
@@ -231,9 +132,9 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
             const float *restrict sl = slope + i * npix, *restrict vpi = var_poisson + i * npix;
             const float *restrict vri = var_rnoise + i * npix;
             double *restrict w = wgt + i * V, *restrict a = avp + i * V;
+            const double *restrict iv = inv + i * V;
             FORX {
-                const double d = (double)sl[LANE(x)];
-                double rs = s[x] / d;
+                double rs = s[x] * iv[x];
                 rs = (!isfinite(rs) || rs < 0.0) ? 0.0 : rs;
                 const double av = (double)vpi[LANE(x)] * rs;
                 const double wi = 1.0 / (av + (double)vri[LANE(x)]);
@@ -245,12 +146,13 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
         FORX {
             all_nan[x] = 1;
             acc[x] = 0.0;
+            wsum[x] = 1.0 / wsum[x];
         }
         for (size_t i = 0; i < nints; i++) {
             const float *restrict sl = slope + i * npix;
             double *restrict w = wgt + i * V;
             FORX {
-                const double wi = w[x] / wsum[x];
+                const double wi = w[x] * wsum[x];
                 const double v = (double)sl[LANE(x)] * wi;
                 w[x] = wi;
                 acc[x] += isnan(v) ? 0.0 : v;
@@ -289,6 +191,52 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
     }
 }
 
+/* Per-thread scratch of the combination: combine_block's, and a block narrower than LK_V
+ * copied out with its last pixel repeated. */
+typedef struct {
+    double *t;
+    float *pad;
+    uint32_t *pad_dq;
+} lk_combine_scratch;
+
+static int combine_alloc(lk_combine_scratch *c, size_t nints) {
+    c->t = (double *)malloc(3 * nints * LK_V * sizeof(double));
+    c->pad = (float *)malloc(4 * nints * LK_V * sizeof(float));
+    c->pad_dq = (uint32_t *)malloc(nints * LK_V * sizeof(uint32_t));
+    return !c->t || !c->pad || !c->pad_dq;
+}
+
+static void combine_free(lk_combine_scratch *c) {
+    free(c->t);
+    free(c->pad);
+    free(c->pad_dq);
+}
+
+/* Combine pixels p0 .. p0 + P - 1 (P <= LK_V). */
+static void combine_span(size_t nints, size_t npix, size_t p0, int P, const float *slope,
+                         const uint32_t *dq, const float *var_poisson, const float *var_rnoise,
+                         const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
+                         float *r_var_poisson, float *r_var_rnoise, float *r_err,
+                         float *r_chisq, lk_combine_scratch *c) {
+    if (P == LK_V) {
+        combine_block(nints, npix, P, slope + p0, dq + p0, var_poisson + p0, var_rnoise + p0,
+                      chisq + p0, dnu, r_slope + p0, r_dq + p0, r_var_poisson + p0,
+                      r_var_rnoise + p0, r_err + p0, r_chisq + p0, c->t);
+        return;
+    }
+    const float *src[4] = {slope, var_poisson, var_rnoise, chisq};
+    for (size_t i = 0; i < nints; i++)
+        for (int x = 0; x < LK_V; x++) {
+            const size_t o = i * npix + p0 + (size_t)(x < P ? x : P - 1);
+            for (int a = 0; a < 4; a++) c->pad[(a * nints + i) * LK_V + x] = src[a][o];
+            c->pad_dq[i * LK_V + x] = dq[o];
+        }
+    float *pad = c->pad;
+    combine_block(nints, LK_V, P, pad, c->pad_dq, pad + nints * LK_V, pad + 2 * nints * LK_V,
+                  pad + 3 * nints * LK_V, dnu, r_slope + p0, r_dq + p0, r_var_poisson + p0,
+                  r_var_rnoise + p0, r_err + p0, r_chisq + p0, c->t);
+}
+
 int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
                       const float *var_poisson, const float *var_rnoise, const float *chisq,
                       uint32_t dnu, float *r_slope, uint32_t *r_dq, float *r_var_poisson,
@@ -300,11 +248,8 @@ int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint3
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
 #endif
     {
-        double *t = (double *)malloc(3 * nints * LK_V * sizeof(double));
-        /* a block narrower than LK_V is copied out with its last pixel repeated */
-        float *pad = (float *)malloc(4 * nints * LK_V * sizeof(float));
-        uint32_t *pad_dq = (uint32_t *)malloc(nints * LK_V * sizeof(uint32_t));
-        if (!t || !pad || !pad_dq) {
+        lk_combine_scratch c;
+        if (combine_alloc(&c, nints)) {
             errors++;
         } else {
 #ifdef _OPENMP
@@ -313,29 +258,133 @@ int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint3
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t p0 = b * LK_V;
                 const int P = (int)(npix - p0 < LK_V ? npix - p0 : LK_V);
-                if (P == LK_V) {
-                    combine_block(nints, npix, P, slope + p0, dq + p0, var_poisson + p0,
-                                  var_rnoise + p0, chisq + p0, dnu, r_slope + p0, r_dq + p0,
-                                  r_var_poisson + p0, r_var_rnoise + p0, r_err + p0,
-                                  r_chisq + p0, t);
-                    continue;
-                }
-                const float *src[4] = {slope, var_poisson, var_rnoise, chisq};
-                for (size_t i = 0; i < nints; i++)
-                    for (int x = 0; x < LK_V; x++) {
-                        const size_t o = i * npix + p0 + (size_t)(x < P ? x : P - 1);
-                        for (int a = 0; a < 4; a++) pad[(a * nints + i) * LK_V + x] = src[a][o];
-                        pad_dq[i * LK_V + x] = dq[o];
-                    }
-                combine_block(nints, LK_V, P, pad, pad_dq, pad + nints * LK_V,
-                              pad + 2 * nints * LK_V, pad + 3 * nints * LK_V, dnu, r_slope + p0,
-                              r_dq + p0, r_var_poisson + p0, r_var_rnoise + p0, r_err + p0,
-                              r_chisq + p0, t);
+                combine_span(nints, npix, p0, P, slope, dq, var_poisson, var_rnoise, chisq, dnu,
+                             r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, &c);
             }
         }
-        free(t);
-        free(pad);
-        free(pad_dq);
+        combine_free(&c);
     }
     return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
 }
+
+int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
+                  const uint32_t *pixeldq, const float *readnoise, const float *gain,
+                  const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
+                  uint32_t *dq, float *var_poisson, float *var_rnoise, float *err, float *chisq,
+                  const jw_likely_rate *rate, int n_threads) {
+    if (!p || p->ngroups < 2 || (p->use_zeroframe && !zeroframe)) return JW_LIKELY_ERR_ARG;
+    const size_t ng = p->ngroups, nx = p->nx, npix = p->ny * nx;
+    const int zo = p->use_zeroframe ? 1 : 0;
+    const int nres = (int)ng + zo, n = nres - 1;
+    if (n > 60000) return JW_LIKELY_ERR_ARG;
+    uint16_t *net_lo = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
+    uint16_t *net_hi = (uint16_t *)malloc(median_network_capacity(n) * sizeof(uint16_t));
+    const int ncmp = (net_lo && net_hi) ? median_network(n, net_lo, net_hi) : -1;
+    int errors = 0;
+    (void)n_threads;
+    if (ncmp < 0) {
+        free(net_lo);
+        free(net_hi);
+        return JW_LIKELY_ERR_ALLOC;
+    }
+    const lk_network net = {net_lo, net_hi, ncmp};
+#ifdef _OPENMP
+#pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors)
+#endif
+    {
+        lk_thread t;
+        /* jump-flag rows, and the planes of a block narrower than LK_V padded with copies
+         * of its last pixel (so that every lane computes something finite and harmless) */
+        uint8_t **jrow = (uint8_t **)malloc(ng * sizeof(uint8_t *));
+        float pad_plane[3][LK_V];
+        uint32_t pad_pdq[LK_V];
+        lk_combine_scratch cs = {NULL, NULL, NULL};
+        if (lk_thread_alloc(&t, n) || !jrow || (rate && combine_alloc(&cs, p->nints))) {
+            errors++;
+        } else {
+            /* one row of one integration, or of all (then combined while in cache) */
+            const size_t per_job = rate ? p->nints : 1;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t job = 0; job < p->ny * p->nints / per_job; job++) {
+                for (size_t ij = 0; ij < per_job; ij++) {
+                    const size_t y = job * per_job / p->nints, i = (job * per_job + ij) % p->nints;
+                    const size_t row = y * nx, base = i * ng * npix + row, out = i * npix + row;
+                    for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
+                        const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
+                        const size_t pix0 = row + x0, base0 = base + x0;
+                        /* Resultant rows; the ZEROFRAME, when used, is a resultant of its own and
+                         * is taken out of the first group (single precision, as stcal). */
+                        if (zo) {
+                            const float *z = zeroframe + i * npix + pix0;
+                            for (int x = 0; x < P; x++) {
+                                float f = data[base0 + x] * (float)p->nframes;
+                                f = f - z[x];
+                                t.first[x] = f / (float)(p->nframes - 1);
+                            }
+                            t.rrow[0] = z;
+                            t.rrow[1] = t.first;
+                            t.erow[0] = t.erow[1] = gdq + base0;
+                        } else {
+                            t.rrow[0] = data + base0;
+                            t.erow[0] = gdq + base0;
+                        }
+                        for (size_t g = 1; g < ng; g++) {
+                            t.rrow[g + zo] = data + base0 + g * npix;
+                            t.erow[g + zo] = gdq + base0 + g * npix;
+                        }
+                        if (gdq_jump)
+                            for (size_t g = 0; g < ng; g++) jrow[g] = gdq_jump + base0 + g * npix;
+                        lk_block_io io = {t.rrow, t.erow, gdq_jump ? jrow : NULL, gain + pix0,
+                                          readnoise + pix0, dark ? dark + pix0 : NULL,
+                                          pixeldq + pix0, slope + out + x0, err + out + x0,
+                                          var_poisson + out + x0, var_rnoise + out + x0,
+                                          chisq + out + x0, dq + out + x0, P};
+                        if (P < LK_V) {
+                            for (int k = 0; k < nres; k++) {
+                                float *r = t.pad_r + (size_t)k * LK_V;
+                                uint8_t *e = t.pad_e + (size_t)k * LK_V;
+                                for (int x = 0; x < LK_V; x++) {
+                                    r[x] = t.rrow[k][x < P ? x : P - 1];
+                                    e[x] = t.erow[k][x < P ? x : P - 1];
+                                }
+                                t.rrow[k] = r;
+                                t.erow[k] = e;
+                            }
+                            for (int x = 0; x < LK_V; x++) {
+                                const int xs = x < P ? x : P - 1;
+                                pad_plane[0][x] = gain[pix0 + xs];
+                                pad_plane[1][x] = readnoise[pix0 + xs];
+                                pad_plane[2][x] = dark ? dark[pix0 + xs] : 0.0f;
+                                pad_pdq[x] = pixeldq[pix0 + xs];
+                            }
+                            io.gain = pad_plane[0];
+                            io.readnoise = pad_plane[1];
+                            io.dark = dark ? pad_plane[2] : NULL;
+                            io.pixeldq = pad_pdq;
+                        }
+                        lk_block(p, &net, &t, &io);
+                    }
+                }
+                if (rate) {
+                    const size_t row = job * nx;
+                    for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
+                        const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
+                        combine_span(p->nints, npix, row + x0, P, slope, dq, var_poisson,
+                                     var_rnoise, chisq, p->dnu, rate->slope, rate->dq,
+                                     rate->var_poisson, rate->var_rnoise, rate->err,
+                                     rate->chisq, &cs);
+                    }
+                }
+            }
+        }
+        lk_thread_free(&t);
+        combine_free(&cs);
+        free(jrow);
+    }
+    free(net_lo);
+    free(net_hi);
+    return errors ? JW_LIKELY_ERR_ALLOC : JW_LIKELY_OK;
+}
+

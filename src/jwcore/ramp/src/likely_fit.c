@@ -58,8 +58,9 @@ int lk_thread_alloc(lk_thread *t, int n) {
         return 1;
     }
     const size_t nd = (size_t)(3 * n + 2) * LK_V;
-    const size_t bytes = nd * sizeof(double) + (size_t)nres * (sizeof(float *) + sizeof(uint8_t *)) +
-                         (size_t)(nres + 1) * LK_V * sizeof(float) + (size_t)nres * LK_V + 64;
+    const size_t rows = (size_t)nres * (sizeof(float *) + sizeof(uint8_t *));
+    const size_t bytes = nd * sizeof(double) + rows + (size_t)(nres + 1) * LK_V * sizeof(float) +
+                         (size_t)nres * LK_V + 64;
     t->block = malloc(bytes);
     if (!t->block) {
         lk_thread_free(t);
@@ -146,6 +147,22 @@ LK_INLINE void fit_forward(const jw_likely_params *p, int n, const int V, lk_wor
         icsum[x] = ic;
     }
     if (final) FORX unc[x] = sqrt(icsum[x]);
+}
+
+/* Chi square of the fit, sum over k of (L^-1 (d - rate u))_k^2 / D_k, in the order the
+ * backward sweeps take (so the same bits). */
+LK_INLINE void fit_chisq(int n, const int V, lk_work *restrict s) {
+    const double *restrict rate = s->rate;
+    double *restrict chisq = s->chisq;
+    FORX chisq[x] = 0.0;
+    for (int k = n - 1; k >= 0; k--) {
+        const double *restrict rD = ROW(s->rD, k), *restrict y = ROW(s->y, k);
+        const double *restrict z = ROW(s->z, k);
+        FORX {
+            const double e = z[x] - rate[x] * y[x];
+            chisq[x] = k == n - 1 ? e * e * rD[x] : chisq[x] + e * e * rD[x];
+        }
+    }
 }
 
 /* Backward sweep of the jump test: chi square, w, g and the Schur complements of the fits
@@ -442,7 +459,7 @@ LK_INLINE void block_medians(const double *restrict diff, int n, const int V,
 }
 
 /* elements ahead */
-#define LK_PREFETCH (8 * LK_V)
+#define LK_PREFETCH (16 * LK_V)
 
 LK_CLONES
 void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
@@ -506,11 +523,23 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
             fit_forward(p, n, V, s, 0, 1);
         else
             fit_forward(p, n, V, s, 0, 0);
-        fit_backward_detect(p, n, V, s, cand);
+        /* No omission can improve the chi square by more than all of it: where it stays
+         * below the thresholds (by a margin for rounding) nothing can be dropped, and the
+         * sweep for the omissions is skipped for the whole block when that holds for all
+         * its ramps (most blocks).  NaN never passes, as in the full test. */
+        fit_chisq(n, V, s);
+        const double tmin = (p->thresh_one < p->thresh_two || !p->any_two_omit
+                                 ? p->thresh_one
+                                 : p->thresh_two) * (1.0 - 1e-3);
         int any = 0;
         FORX {
             countrate[x] = s->rate[x];
-            any |= cand[x] != 0.0;
+            any |= s->chisq[x] > tmin;
+        }
+        if (any) {
+            fit_backward_detect(p, n, V, s, cand);
+            any = 0;
+            FORX any |= cand[x] != 0.0;
         }
         if (any) {
             fit_improvements(p, n, V, s);
@@ -591,6 +620,13 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
                 }
         }
     if (P == V) {
+        /* and the output lines of the blocks to come, for writing */
+        __builtin_prefetch(io->slope + LK_PREFETCH, 1);
+        __builtin_prefetch(io->err + LK_PREFETCH, 1);
+        __builtin_prefetch(io->var_poisson + LK_PREFETCH, 1);
+        __builtin_prefetch(io->var_rnoise + LK_PREFETCH, 1);
+        __builtin_prefetch(io->chisq + LK_PREFETCH, 1);
+        __builtin_prefetch(io->dq + LK_PREFETCH, 1);
         float *restrict sl = io->slope, *restrict er = io->err, *restrict vp = io->var_poisson;
         float *restrict vr = io->var_rnoise, *restrict ch = io->chisq;
         uint32_t *restrict dq = io->dq;

@@ -57,7 +57,7 @@ int lk_thread_alloc(lk_thread *t, int n) {
         lk_thread_free(t);
         return 1;
     }
-    const size_t nd = (size_t)(3 * n + 2) * LK_V;
+    const size_t nd = (size_t)(n + 2) * LK_V;
     const size_t rows = (size_t)nres * (sizeof(float *) + sizeof(uint8_t *));
     const size_t bytes = nd * sizeof(double) + rows + (size_t)(nres + 1) * LK_V * sizeof(float) +
                          (size_t)nres * LK_V + 64;
@@ -67,9 +67,8 @@ int lk_thread_alloc(lk_thread *t, int n) {
         return 1;
     }
     double *b = (double *)t->block;
-    t->use0 = b;
-    t->sorted = b + (size_t)n * LK_V;
-    t->crg = b + (size_t)(3 * n) * LK_V;
+    t->sorted = b;
+    t->crg = b + (size_t)n * LK_V;
     t->countrate = t->crg + LK_V;
     char *c = (char *)(b + nd);
     t->rrow = (const float **)c;
@@ -481,7 +480,6 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         const float *restrict r0 = io->rrow[k], *restrict r1 = io->rrow[k + 1];
         const uint8_t *restrict e0 = io->erow[k], *restrict e1 = io->erow[k + 1];
         double *restrict d = ROW(s->d, k), *restrict u = ROW(s->u, k);
-        double *restrict u0 = ROW(t->use0, k);
         const double idt = 1.0 / p->delta_t[k];
         /* the rows of the blocks to come (the hardware prefetchers lose some of these
          * many streams) */
@@ -495,7 +493,6 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         FORX {
             const double uu = (e0[x] | e1[x]) == 0 ? 1.0 : 0.0;
             u[x] = uu;
-            u0[x] = uu;
             nuse[x] += uu;
             allu[x] = uu < allu[x] ? uu : allu[x];
         }
@@ -612,9 +609,10 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
     /* differences the jump test dropped flag their later group */
     if (dropped)
         for (int k = 0; k < n; k++) {
-            const double *restrict u = ROW(s->u, k), *restrict u0 = ROW(t->use0, k);
+            const double *restrict u = ROW(s->u, k);
+            const uint8_t *restrict e0 = io->erow[k], *restrict e1 = io->erow[k + 1];
             for (int x = 0; x < P; x++)
-                if (u0[x] != 0.0 && u[x] == 0.0) {
+                if ((e0[x] | e1[x]) == 0 && u[x] == 0.0) {
                     q[x] |= p->jump;
                     if (io->jrow) io->jrow[k + 1 - zo][x] |= jump;
                 }

@@ -62,7 +62,7 @@ void lk_work_free(lk_work *s);
 /* Per-thread scratch of jw_likely_fit. */
 typedef struct {
     lk_work blk, one;
-    double *use0, *sorted, *crg, *countrate;
+    double *sorted, *crg, *countrate;
     const float **rrow;
     const uint8_t **erow;
     float *first, *pad_r;

@@ -178,16 +178,29 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
         }
     }
 #undef LANE
-    for (int x = 0; x < P; x++) {
-        const double vpx = vp_nan[x] ? NAN : vp[x], vrx = vr_nan[x] ? NAN : vr[x];
-        uint32_t qx = q[x] & ~dnu;
-        if (all_dnu[x]) qx |= dnu;
-        r_slope[x] = (float)s[x];
-        r_dq[x] = qx;
-        r_var_poisson[x] = (float)vpx;
-        r_var_rnoise[x] = (float)vrx;
-        r_err[x] = (float)sqrt(vpx + vrx);
-        r_chisq[x] = (float)chi[x];
+    FORX {
+        vp[x] = vp_nan[x] ? NAN : vp[x];
+        vr[x] = vr_nan[x] ? NAN : vr[x];
+        q[x] = (q[x] & ~dnu) | (all_dnu[x] ? dnu : 0);
+    }
+    if (P == V) {
+        FORX {
+            r_slope[x] = (float)s[x];
+            r_dq[x] = q[x];
+            r_var_poisson[x] = (float)vp[x];
+            r_var_rnoise[x] = (float)vr[x];
+            r_err[x] = (float)sqrt(vp[x] + vr[x]);
+            r_chisq[x] = (float)chi[x];
+        }
+    } else {
+        for (int x = 0; x < P; x++) {
+            r_slope[x] = (float)s[x];
+            r_dq[x] = q[x];
+            r_var_poisson[x] = (float)vp[x];
+            r_var_rnoise[x] = (float)vr[x];
+            r_err[x] = (float)sqrt(vp[x] + vr[x]);
+            r_chisq[x] = (float)chi[x];
+        }
     }
 }
 

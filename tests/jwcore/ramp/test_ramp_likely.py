@@ -192,6 +192,30 @@ def test_combines_integrations_like_stcal(rng):
     np.testing.assert_allclose(res.chisq, res.chisq_ints.sum(axis=0), rtol=1e-5)
 
 
+def test_fused_combination_matches_combine(rng):
+    """The kernel combines integrations row by row as it fits them; _likely.combine does the
+    same afterwards, on whole planes (and with another width than the blocks)."""
+    from jwcore.ramp import _likely
+    from jwcore.ramp._products import RampProducts
+
+    sim = simulate(rng, nints=3, ngroups=5, ny=6, nx=21, jump_prob=0.05, flag_jumps=False)
+    sim["data"][1, :, 2, 3] = np.nan
+    res = fit_ramps_likely(
+        sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"],
+        frame_time=GROUP_TIME, n_threads=2,
+    )  # fmt: skip
+    ri = res.rateints
+    rate = RampProducts.empty((6, 21))
+    chisq = np.zeros((6, 21), np.float32)
+    _likely.combine(
+        ri.slope, ri.dq, ri.var_poisson, ri.var_rnoise, res.chisq_ints, DNU,
+        rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq,
+    )  # fmt: skip
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        np.testing.assert_array_equal(getattr(rate, name), getattr(res.rate, name))
+    np.testing.assert_array_equal(chisq, res.chisq)
+
+
 @given(slope=st.floats(1.0, 300.0), bias=st.floats(0.0, 3000.0), ngroups=st.integers(4, 25))
 def test_exact_line_gives_its_slope(slope, bias, ngroups):
     t = (np.arange(ngroups) + 1) * GROUP_TIME

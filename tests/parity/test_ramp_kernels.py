@@ -2,9 +2,13 @@
 
 Tolerances (issue 5): OLS rate, rateints, VAR_POISSON, VAR_RNOISE and ERR within a
 relative 1e-5 of stcal on pixels both call good, DQ identical; LIKELY within 1e-4.  In
-practice OLS and the LIKELY rateints agree to the bit (the kernels evaluate stcal's
-expressions in stcal's order); the LIKELY rate of several integrations differs by ~1e-7
-because stcal combines integrations in float32 and we do it in float64.
+practice OLS agrees to the bit (the kernel evaluates stcal's expressions in stcal's order)
+and LIKELY to the last bit or two of float32 (the kernel solves the same equations in
+another way: LDL^T factorisation and Schur complements, see likely_fit.c); the LIKELY rate
+of several integrations differs by ~1e-7 because stcal combines integrations in float32
+and we do it in float64.  Left out of the LIKELY comparisons: ramps where stcal's jump test
+is switched off by a NaN (stcal_jump_test_disabled) and ramps with two usable differences
+(two_difference_ramps), where which one is the jump is decided by rounding.
 """
 
 import numpy as np
@@ -210,13 +214,14 @@ def test_ols_fully_saturated_exposure_returns_products():
 def stcal_jump_test_disabled(c):
     """(nints, ny, nx) mask of ramps whose jump test stcal switches off.
 
-    Where we disagree: stcal multiplies the chi-square improvement of every adjacent pair
-    of differences by "may this pair be dropped" (never, with one read per resultant)
-    instead of leaving such pairs out.  When the closed-form pair fit is degenerate (0/0,
-    which happens at zero count rate) its NaN survives the multiplication, makes the best
-    improvement NaN and so no jump is ever dropped from that ramp, however large.  Our
-    kernel ignores the pairs that may not be dropped; the ramps concerned are found here by
-    running stcal's own first pass."""
+    Where we disagree: stcal's closed form for the fit leaving out an adjacent pair of
+    differences divides by zero where the pair's cross term vanishes, which happens at
+    zero count rate (always with one read per resultant; with several reads per resultant
+    for some positions in 5- and 7-group ramps).  The NaN survives stcal's multiplication
+    by "may this pair be dropped", makes the best improvement NaN and so no jump is ever
+    dropped from that ramp, however large.  Our kernel ignores the pairs that may not be
+    dropped and computes the others without that division; the ramps concerned are found
+    here by running stcal's own first pass."""
     from stcal.ramp_fitting import likely_fit as lf
     from stcal.ramp_fitting.likely_algo_classes import Covar
 
@@ -227,7 +232,6 @@ def stcal_jump_test_disabled(c):
     if zf is not None:
         rt = [rt[0][:1], rt[0][1:], *rt[1:]]
     cov = Covar(rt)
-    allowed = (cov.Nreads[1:-1] > 1)[:, None]
     out = np.zeros((nints, ny, nx), bool)
     rn = c["readnoise"] / np.sqrt(2)
     for i in range(nints):
@@ -245,7 +249,8 @@ def stcal_jump_test_disabled(c):
                 diff[:, row], cov, c["gain"][row], rn[row], count_rate_guess=crg,
                 diffs2use=use, detect_jumps=True,
             )  # fmt: skip
-            out[i, row] = np.any(np.isnan(r.chisq - r.chisq_two_omit) & ~allowed, axis=0)
+            nan = np.isnan(r.chisq - r.chisq_two_omit) & np.isfinite(r.chisq)
+            out[i, row] = np.any(nan, axis=0)
     return out
 
 
@@ -265,6 +270,7 @@ LIKELY_CASES = {
     "1x10": {"seed": 21, "nints": 1, "ngroups": 10},
     "3x5": {"seed": 22, "nints": 3, "ngroups": 5},
     "frames4": {"seed": 23, "nints": 2, "ngroups": 6, "nframes": 4, "groupgap": 1},
+    "5x2frames2": {"seed": 26, "nints": 2, "ngroups": 5, "nframes": 2},
 }
 
 
@@ -276,7 +282,8 @@ def test_likely_matches_stcal(name):
     image, integ, _ = stcal_fit(c, "LIKELY")
     res = ours_likely(c)
     off = stcal_jump_test_disabled(c)
-    assert off.mean() < 0.05  # 1.7% here: ramps at zero median rate
+    assert off.mean() < 0.05  # 0.1-0.6% here
+    off |= two_difference_ramps(c)
     assert_likely(res, image, integ, off)
     keep = ~off.any(axis=0)
     np.testing.assert_allclose(res.chisq[keep], image["chisq"][keep], rtol=1e-4, atol=1e-3)
@@ -314,8 +321,7 @@ def test_likely_uneven_read_pattern_matches_stcal():
         c["data"], c["groupdq"], c["pixeldq"], c["readnoise"], c["gain"], frame_time=ft,
         read_times=read_times,
     )  # fmt: skip
-    assert_products(res.rateints, integ, 1e-4)
-    assert_products(res.rate, image, 1e-4)
+    assert_likely(res, image, integ, two_difference_ramps(c))
 
 
 def two_difference_ramps(c):

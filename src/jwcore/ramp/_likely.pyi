@@ -26,6 +26,12 @@ def fit(
     var_rnoise: npt.NDArray[np.float32],
     err: npt.NDArray[np.float32],
     chisq: npt.NDArray[np.float32],
+    r_slope: npt.NDArray[np.float32] | None = ...,
+    r_dq: npt.NDArray[np.uint32] | None = ...,
+    r_var_poisson: npt.NDArray[np.float32] | None = ...,
+    r_var_rnoise: npt.NDArray[np.float32] | None = ...,
+    r_err: npt.NDArray[np.float32] | None = ...,
+    r_chisq: npt.NDArray[np.float32] | None = ...,
     n_threads: int = ...,
 ) -> None: ...
 def combine(

@@ -18,11 +18,18 @@ cdef extern from "src/likely.h" nogil:
         int use_zeroframe
         int nframes
         uint32_t dnu, sat, jump
+    ctypedef struct jw_likely_rate:
+        float *slope
+        uint32_t *dq
+        float *var_poisson
+        float *var_rnoise
+        float *err
+        float *chisq
     int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                       const uint32_t *pixeldq, const float *readnoise, const float *gain,
                       const float *dark, const float *zeroframe, uint8_t *gdq_jump,
                       float *slope, uint32_t *dq, float *var_poisson, float *var_rnoise,
-                      float *err, float *chisq, int n_threads)
+                      float *err, float *chisq, const jw_likely_rate *rate, int n_threads)
     int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
                           const float *var_poisson, const float *var_rnoise,
                           const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
@@ -58,7 +65,11 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         double thresh_one, double thresh_two, int nframes, tuple flags,
         uint8_t[:, :, :, ::1] gdq_jump, float[:, :, ::1] slope, uint32_t[:, :, ::1] dq,
         float[:, :, ::1] var_poisson, float[:, :, ::1] var_rnoise, float[:, :, ::1] err,
-        float[:, :, ::1] chisq, int n_threads=1):
+        float[:, :, ::1] chisq, float[:, ::1] r_slope=None, uint32_t[:, ::1] r_dq=None,
+        float[:, ::1] r_var_poisson=None, float[:, ::1] r_var_rnoise=None,
+        float[:, ::1] r_err=None, float[:, ::1] r_chisq=None, int n_threads=1):
+    """Fit the integrations into slope ... chisq; with the r_* arrays (all or none), also
+    combine them into the exposure products (as combine does)."""
     cdef Py_ssize_t k, nints = data.shape[0], ng = data.shape[1]
     cdef Py_ssize_t ny = data.shape[2], nx = data.shape[3]
     for k in range(4):
@@ -86,6 +97,17 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     _same3(var_rnoise.shape, nints, ny, nx)
     _same3(err.shape, nints, ny, nx)
     _same3(chisq.shape, nints, ny, nx)
+    cdef bint with_rate = r_slope is not None
+    if with_rate:
+        if (r_dq is None or r_var_poisson is None or r_var_rnoise is None or r_err is None
+                or r_chisq is None):
+            raise ValueError("the rate outputs go together")
+        _same2(r_slope.shape, ny, nx)
+        _same2(r_dq.shape, ny, nx)
+        _same2(r_var_poisson.shape, ny, nx)
+        _same2(r_var_rnoise.shape, ny, nx)
+        _same2(r_err.shape, ny, nx)
+        _same2(r_chisq.shape, ny, nx)
     cdef jw_likely_params p
     p.nints, p.ngroups, p.ny, p.nx = nints, ng, ny, nx
     p.alpha_ph, p.alpha_rn = &alpha_ph[0], &alpha_rn[0]
@@ -104,12 +126,20 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     cdef const float *p_dark = &dark[0, 0] if dark is not None else NULL
     cdef const float *p_zf = &zeroframe[0, 0, 0] if use_zf else NULL
     cdef uint8_t *p_jump = &gdq_jump[0, 0, 0, 0] if gdq_jump is not None else NULL
+    cdef jw_likely_rate rate
+    cdef const jw_likely_rate *p_rate = NULL
+    if with_rate:
+        rate.slope, rate.dq, rate.chisq = &r_slope[0, 0], &r_dq[0, 0], &r_chisq[0, 0]
+        rate.var_poisson, rate.var_rnoise = &r_var_poisson[0, 0], &r_var_rnoise[0, 0]
+        rate.err = &r_err[0, 0]
+        p_rate = &rate
     cdef int code
     with nogil:
         code = jw_likely_fit(&p, &data[0, 0, 0, 0], &gdq[0, 0, 0, 0], &pixeldq[0, 0],
                              &readnoise[0, 0], &gain[0, 0], p_dark, p_zf, p_jump,
                              &slope[0, 0, 0], &dq[0, 0, 0], &var_poisson[0, 0, 0],
-                             &var_rnoise[0, 0, 0], &err[0, 0, 0], &chisq[0, 0, 0], n_threads)
+                             &var_rnoise[0, 0, 0], &err[0, 0, 0], &chisq[0, 0, 0], p_rate,
+                             n_threads)
     _status(code)
 
 

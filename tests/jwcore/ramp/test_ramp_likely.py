@@ -106,6 +106,39 @@ def test_matches_dense_reference(rng, n_threads, nframes):
             assert flagged == bool(np.any(use & ~use_final))
 
 
+@pytest.mark.parametrize("nframes", [1, 2])
+def test_pixels_do_not_depend_on_their_neighbours(rng, nframes):
+    """The kernel fits blocks of pixels together, with shortcuts for a block where every
+    difference is used (no masking) and where no jump can pass its threshold (no
+    improvements computed); a narrower last block is padded.  Each pixel's products must
+    be the same bits whatever its neighbours: here the columns are shuffled, so that clean
+    ramps, ramps with jumps, saturated and flagged ones meet in other blocks, and the row
+    width (37) leaves a partial block."""
+    nx = 37
+    sim = simulate(
+        rng, nints=2, ngroups=7, ny=5, nx=nx, jump_prob=0.03, flag_jumps=False,
+        full_well=30000.0, nframes=nframes,
+    )  # fmt: skip
+    sim["groupdq"][0, 2:4, 1, ::5] |= DNU
+    sim["data"][1, 3, 2, 7] = np.nan
+    kw = {"frame_time": GROUP_TIME / nframes, "nframes": nframes}
+    args = (sim["pixeldq"], sim["readnoise"], sim["gain"])
+    ref = fit_ramps_likely(sim["data"], sim["groupdq"], *args, **kw)
+    clean = ((sim["groupdq"] == 0).all(axis=1)).sum()
+    assert 0 < clean < sim["data"].shape[0] * 5 * nx  # both kinds of ramps are there
+    for seed in range(3):
+        perm = np.random.default_rng(seed).permutation(nx)
+        inv = np.argsort(perm)
+        got = fit_ramps_likely(
+            sim["data"][..., perm], sim["groupdq"][..., perm], *(a[:, perm] for a in args), **kw
+        )
+        for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+            for a, b in ((ref.rate, got.rate), (ref.rateints, got.rateints)):
+                np.testing.assert_array_equal(getattr(a, name), getattr(b, name)[..., inv])
+        np.testing.assert_array_equal(ref.chisq_ints, got.chisq_ints[..., inv])
+    assert (ref.rateints.dq & JUMP).any() and np.isnan(ref.rateints.slope[1, 2, 7])
+
+
 def test_threads_and_groupdq_update(rng):
     sim = simulate(rng, nints=2, ngroups=6, ny=20, nx=9, jump_prob=0.05, flag_jumps=False)
     kw = {"frame_time": GROUP_TIME}
@@ -157,6 +190,30 @@ def test_combines_integrations_like_stcal(rng):
     np.testing.assert_allclose(res.rate.slope, slope, rtol=1e-5)
     np.testing.assert_allclose(res.rate.var_poisson, (vp * w**2).sum(axis=0), rtol=1e-5)
     np.testing.assert_allclose(res.chisq, res.chisq_ints.sum(axis=0), rtol=1e-5)
+
+
+def test_fused_combination_matches_combine(rng):
+    """The kernel combines integrations row by row as it fits them; _likely.combine does the
+    same afterwards, on whole planes (and with another width than the blocks)."""
+    from jwcore.ramp import _likely
+    from jwcore.ramp._products import RampProducts
+
+    sim = simulate(rng, nints=3, ngroups=5, ny=6, nx=21, jump_prob=0.05, flag_jumps=False)
+    sim["data"][1, :, 2, 3] = np.nan
+    res = fit_ramps_likely(
+        sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"],
+        frame_time=GROUP_TIME, n_threads=2,
+    )  # fmt: skip
+    ri = res.rateints
+    rate = RampProducts.empty((6, 21))
+    chisq = np.zeros((6, 21), np.float32)
+    _likely.combine(
+        ri.slope, ri.dq, ri.var_poisson, ri.var_rnoise, res.chisq_ints, DNU,
+        rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq,
+    )  # fmt: skip
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        np.testing.assert_array_equal(getattr(rate, name), getattr(res.rate, name))
+    np.testing.assert_array_equal(chisq, res.chisq)
 
 
 @given(slope=st.floats(1.0, 300.0), bias=st.floats(0.0, 3000.0), ngroups=st.integers(4, 25))

@@ -29,14 +29,23 @@ typedef struct {
     uint32_t dnu, sat, jump;
 } jw_likely_params;
 
+/* Exposure products [ny][nx] (see jw_likely_combine). */
+typedef struct {
+    float *slope;
+    uint32_t *dq;
+    float *var_poisson, *var_rnoise, *err, *chisq;
+} jw_likely_rate;
+
 /* Fit every integration.  readnoise is the CDS read noise in DN; dark may be NULL.
  * gdq_jump: NULL, or [nints][ngroups][ny][nx] where the jumps found are OR-ed in (may be
- * the group DQ itself).  Outputs are [nints][ny][nx]. */
+ * the group DQ itself).  Outputs are [nints][ny][nx].  rate: NULL, or the exposure products,
+ * then combined as jw_likely_combine does, row by row while the integrations' products
+ * are still in cache. */
 int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                   const uint32_t *pixeldq, const float *readnoise, const float *gain,
                   const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
                   uint32_t *dq, float *var_poisson, float *var_rnoise, float *err, float *chisq,
-                  int n_threads);
+                  const jw_likely_rate *rate, int n_threads);
 
 /* Combine integrations into the exposure products as stcal does for nints > 1:
  * DQ is the OR (DO_NOT_USE only when every integration has it), the rate is a

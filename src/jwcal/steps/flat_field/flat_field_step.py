@@ -189,9 +189,9 @@ def match_nans_and_flags(model) -> None:
     dq = _array(model, "dq")
     if dq is not None and dq.shape == shape:
         invalid |= (dq & PIXEL["DO_NOT_USE"]) != 0
-        dq[invalid] |= PIXEL["DO_NOT_USE"]
+        np.bitwise_or(dq, dq.dtype.type(PIXEL["DO_NOT_USE"]), out=dq, where=invalid)
     for n in names:
-        _array(model, n)[invalid] = np.nan
+        np.copyto(_array(model, n), np.nan, where=invalid)
 
 
 def _array(model, name):

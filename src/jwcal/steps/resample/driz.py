@@ -437,9 +437,12 @@ def _err_from_variances(variances) -> np.ndarray:
     all_nan = None
     for v in variances:
         nan = np.isnan(v)
-        term = np.where(nan, np.float32(0), v)
-        total = term if total is None else total + term
-        all_nan = nan if all_nan is None else all_nan & nan
-    err = np.sqrt(total)
-    err[all_nan] = np.nan
-    return err
+        if total is None:
+            total = np.where(nan, np.float32(0), v)
+            all_nan = nan
+        else:
+            np.add(total, v, out=total, where=~nan)
+            all_nan &= nan
+    np.sqrt(total, out=total)
+    np.copyto(total, np.nan, where=all_nan)
+    return total

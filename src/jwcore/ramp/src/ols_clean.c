@@ -10,8 +10,55 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ where there is one */
+#include <string.h>
 
+#include "median_tables.h"
 #include "ols_pixel.h"
+
+/* Eight doubles: GCC's generic vectors, lowered to the clone's registers (one AVX-512,
+ * two AVX or four SSE2 registers). */
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8d v8d_splat(double x) {
+    return (v8d){x, x, x, x, x, x, x, x};
+}
+
+/* m ? a : b, lane by lane (m all ones or all zeros) */
+static inline v8d v8d_sel(v8l m, v8d a, v8d b) {
+    return (v8d)((m & (v8l)a) | (~m & (v8l)b));
+}
+
+/* Compare-exchange of two vectors: a[l] = b[l] < a[l] ? b[l] : a[l] and b[l] the other,
+ * the scalar path's selects lane by lane. */
+#define OLS_CX(a, b)                                                          \
+    do {                                                                      \
+        const v8l m_ = (b) < (a);                                             \
+        const v8d lo_ = (v8d)((m_ & (v8l)(b)) | (~m_ & (v8l)(a)));            \
+        (b) = (v8d)((m_ & (v8l)(a)) | (~m_ & (v8l)(b)));                      \
+        (a) = lo_;                                                            \
+    } while (0)
+
+/* Medians of the M values w[k * P + x] of the lanes of whole blocks of 8, by the network
+ * `net` (n comparators) known at compile time: unrolled, every value stays in a register.
+ * Returns the number of lanes done. */
+static inline __attribute__((always_inline)) int median_blocks(const double *w, int P,
+                                                               double *med, int M,
+                                                               const uint8_t (*net)[2], int n) {
+    int x0 = 0;
+    for (; x0 + 8 <= P; x0 += 8) {
+        v8d v[OLS_NET_MAX];
+        for (int k = 0; k < M; k++) memcpy(&v[k], w + (size_t)k * P + x0, sizeof(v8d));
+#pragma GCC unroll 1024
+        for (int k = 0; k < n; k++) OLS_CX(v[net[k][0]], v[net[k][1]]);
+        const int h = M >> 1;
+        const v8d r = (M & 1) ? v[h] : (v[h] + v[h - 1]) / 2.0;
+        memcpy(med + x0, &r, sizeof(v8d));
+    }
+    return x0;
+}
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define FORX _Pragma("GCC ivdep") for (int x = 0; x < P; x++)
@@ -67,10 +114,45 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
         const double *restrict w1 = w + (size_t)(k + 1) * P;
         FORX w0[x] = w1[x] - w0[x];
     }
-    /* the compare-exchanges that put the median of the m differences in place */
+    /* whole blocks of 8 lanes by a network known at compile time */
+    int x0 = 0;
+    switch (m) {
+#define OLS_MED_CASE(M)                                                                \
+    case M:                                                                            \
+        x0 = median_blocks(w, P, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
+        break;
+        OLS_MED_CASE(2)
+        OLS_MED_CASE(3)
+        OLS_MED_CASE(4)
+        OLS_MED_CASE(5)
+        OLS_MED_CASE(6)
+        OLS_MED_CASE(7)
+        OLS_MED_CASE(8)
+        OLS_MED_CASE(9)
+        OLS_MED_CASE(10)
+        OLS_MED_CASE(11)
+        OLS_MED_CASE(12)
+        OLS_MED_CASE(13)
+        OLS_MED_CASE(14)
+        OLS_MED_CASE(15)
+        OLS_MED_CASE(16)
+        OLS_MED_CASE(17)
+        OLS_MED_CASE(18)
+        OLS_MED_CASE(19)
+        OLS_MED_CASE(20)
+        OLS_MED_CASE(21)
+        OLS_MED_CASE(22)
+        OLS_MED_CASE(23)
+        OLS_MED_CASE(24)
+#undef OLS_MED_CASE
+    default:
+        break;
+    }
+    if (x0 == P) return;
+    /* the other lanes: the same compare-exchanges, from the network built at run time */
     for (int k = 0; k < c->net_n; k++) {
         double *restrict a = w + (size_t)c->net_lo[k] * P, *restrict b = w + (size_t)c->net_hi[k] * P;
-        FORX {
+        for (int x = x0; x < P; x++) {
             const double u = a[x], v = b[x];
             a[x] = v < u ? v : u;
             b[x] = v < u ? u : v;
@@ -80,9 +162,9 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
     const double *restrict hi = w + (size_t)h * P;
     const double *restrict lo = w + (size_t)(h > 0 ? h - 1 : 0) * P;
     if (m & 1)
-        FORX med[x] = hi[x];
+        for (int x = x0; x < P; x++) med[x] = hi[x];
     else
-        FORX med[x] = (hi[x] + lo[x]) / 2.0;
+        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0;
 }
 
 /* Quotients by the group time of the lanes ols_qdiv cannot take. */
@@ -215,12 +297,49 @@ void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, co
     }
     if (L <= OLS_WTAB_LMAX) {
         const float *tb = c->wtab + c->wtab_off[L];
-        for (int k = 0; k < L; k++) {
+        /* whole blocks of 8 lanes with their sums in registers over the groups */
+        int x0 = 0;
+        v8d wt[6 * OLS_WTAB_LMAX]; /* the weights, broadcast */
+        if (P >= 8)
+            for (int k = 0; k < 6 * L; k++)
+                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[k];
+        for (; x0 + 8 <= P; x0 += 8) {
+            v8d pv, il;
+            memcpy(&pv, pd + x0, sizeof pv);
+            memcpy(&il, invrn2 + x0, sizeof il);
+            const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
+            v8d sw = v8d_splat(0.0), sx = sw, sxx = sw, sy = sw, sxy = sw;
+            for (int k = 0; k < L; k++) {
+                const double xk = (double)k + 0.0;
+                v8d wv = wt[5 * L + k];
+                wv = v8d_sel(m4, wt[4 * L + k], wv);
+                wv = v8d_sel(m3, wt[3 * L + k], wv);
+                wv = v8d_sel(m2, wt[2 * L + k], wv);
+                wv = v8d_sel(m1, wt[L + k], wv);
+                wv = v8d_sel(m0, wt[k], wv);
+                const v8d w = wv * il;
+                v8f yf;
+                memcpy(&yf, bd + (size_t)k * stride + x0, sizeof yf);
+                const v8d y = __builtin_convertvector(yf, v8d);
+                const v8d xw = xk * w;
+                sw += w;
+                sx += xw;
+                sxx += xk * xw;
+                sy += y * w;
+                sxy += y * xw;
+            }
+            memcpy(sumw + x0, &sw, sizeof sw);
+            memcpy(sumx + x0, &sx, sizeof sx);
+            memcpy(sumxx + x0, &sxx, sizeof sxx);
+            memcpy(sumy + x0, &sy, sizeof sy);
+            memcpy(sumxy + x0, &sxy, sizeof sxy);
+        }
+        for (int k = 0; k < L && x0 < P; k++) {
             const double xk = (double)k + 0.0;
             const double w0 = tb[k], w1 = tb[L + k], w2 = tb[2 * L + k], w3 = tb[3 * L + k];
             const double w4 = tb[4 * L + k], w5 = tb[5 * L + k];
             const float *restrict d = bd + (size_t)k * stride;
-            FORX {
+            for (int x = x0; x < P; x++) {
                 double wv = w5;
                 wv = pd[x] < 4.5 ? w4 : wv;
                 wv = pd[x] < 3.5 ? w3 : wv;

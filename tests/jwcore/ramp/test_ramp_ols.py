@@ -225,13 +225,14 @@ def test_vectorised_and_general_paths_agree(rng, nints, ngroups, nx):
 
 
 def test_median_tables_are_generated_and_correct():
-    """median_tables.h is gen_median_tables.py's output, and each network puts the middle
+    """median_tables.h is tools/gen_median_tables.py's output, and each network puts the middle
     order statistics in place (random inputs with ties)."""
     import importlib.util
     import pathlib
 
-    src = pathlib.Path(__file__).parents[3] / "src" / "jwcore" / "ramp" / "src"
-    spec = importlib.util.spec_from_file_location("gen", src / "gen_median_tables.py")
+    root = pathlib.Path(__file__).parents[3]
+    src = root / "src" / "jwcore" / "ramp" / "src"
+    spec = importlib.util.spec_from_file_location("gen", root / "tools" / "gen_median_tables.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     import contextlib

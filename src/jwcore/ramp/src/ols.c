@@ -157,49 +157,80 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     return 0;
 }
 
-/* Ramps are read a row at a time: each group's row is copied into a per-thread block
- * (contiguous reads), and the pixels of the row are then fitted from that block. */
+/* Ramps are read a row at a time.  When no product lies in the memory of the ramps they
+ * are read where they are (`direct`); else each group's row is first copied into a
+ * per-thread block, so that products may overwrite the row (see jw_ols_fit). */
 typedef struct {
     float *d;
     uint8_t *g;
-    double *m;  /* [nx] median sums */
-    ols_soa st; /* [nx] exposure sums of the row's pixels */
+    double *m;   /* [nx] median sums */
+    uint8_t *cm; /* [nb][nx] unflagged-ramp masks of the median pass, or NULL */
+    ols_soa st;  /* [nx] exposure sums of the row's pixels */
     void *st_block;
-    size_t nb; /* integrations the block holds */
+    size_t nb;  /* integrations the block holds (all of them when direct) */
+    int direct; /* the ramps are read in place */
 } ols_rowbuf;
 
-static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p) {
+/* One integration of a row: group k of pixel x at d[k * s + x] (and g likewise). */
+typedef struct {
+    const float *d;
+    const uint8_t *g;
+    size_t s;
+} ols_src;
+
+static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p, int direct) {
     const size_t per_int = p->ngroups * p->nx;
+    memset(b, 0, sizeof(*b));
+    b->direct = direct;
     /* keep every integration of the row when that stays small, else reload per pass */
-    b->nb = per_int * p->nints * 5 <= ((size_t)8 << 20) ? p->nints : 1;
-    b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
-    b->g = (uint8_t *)malloc(b->nb * per_int + 1);
+    b->nb = direct || per_int * p->nints * 5 <= ((size_t)8 << 20) ? p->nints : 1;
+    if (!direct) {
+        b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
+        b->g = (uint8_t *)malloc(b->nb * per_int + 1);
+    }
+    if (b->nb == p->nints && p->nints * p->nx <= ((size_t)1 << 20))
+        b->cm = (uint8_t *)malloc(p->nints * p->nx + 1);
     b->m = (double *)malloc(p->nx * sizeof(double) + 1);
     b->st_block = malloc(p->nx * (4 * sizeof(double) + 1) + 1);
     if (b->st_block) {
         double *q = (double *)b->st_block;
         b->st = (ols_soa){q, q + p->nx, q + 2 * p->nx, q + 3 * p->nx, (uint8_t *)(q + 4 * p->nx)};
     }
-    return !(b->d && b->g && b->m && b->st_block);
+    return !((direct || (b->d && b->g)) && b->m && b->st_block);
 }
 
 static void rowbuf_free(ols_rowbuf *b) {
     free(b->d);
     free(b->g);
+    free(b->cm);
     free(b->m);
     free(b->st_block);
 }
 
-/* Copy integration i of row y into slot `slot`; returns the slot's offset. */
-static size_t load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbuf *b, size_t i,
-                       size_t y, size_t slot) {
-    const size_t ng = p->ngroups, nx = p->nx, off = slot * ng * nx;
-    for (size_t g = 0; g < ng; g++) {
-        const size_t src = ((i * ng + g) * p->ny + y) * nx;
-        memcpy(b->d + off + g * nx, in->data + src, nx * sizeof(float));
-        memcpy(b->g + off + g * nx, in->gdq + src, nx);
+/* Integration i of row y as held in `slot` (read in place when direct). */
+static ols_src row_slot(const jw_ols_params *p, const jw_ols_input *in, const ols_rowbuf *b,
+                        size_t i, size_t y, size_t slot) {
+    const size_t ng = p->ngroups, nx = p->nx;
+    if (b->direct) {
+        const size_t o = (i * ng * p->ny + y) * nx;
+        return (ols_src){in->data + o, in->gdq + o, p->ny * nx};
     }
-    return off;
+    const size_t off = slot * ng * nx;
+    return (ols_src){b->d + off, b->g + off, nx};
+}
+
+/* Copy integration i of row y into slot `slot` (nothing to do when direct). */
+static ols_src load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbuf *b, size_t i,
+                        size_t y, size_t slot) {
+    if (!b->direct) {
+        const size_t ng = p->ngroups, nx = p->nx, off = slot * ng * nx;
+        for (size_t g = 0; g < ng; g++) {
+            const size_t src = ((i * ng + g) * p->ny + y) * nx;
+            memcpy(b->d + off + g * nx, in->data + src, nx * sizeof(float));
+            memcpy(b->g + off + g * nx, in->gdq + src, nx);
+        }
+    }
+    return row_slot(p, in, b, i, y, slot);
 }
 
 static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
@@ -220,19 +251,22 @@ static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_o
     ols_ramp r = {.d = s->d, .g = s->g};
     const size_t nx = p->nx;
     for (size_t i = 0; i < p->nints; i++) {
-        const size_t off = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
+        const ols_src rs = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
+        /* the masks are kept for the fit when every integration's row is */
+        uint8_t *cm = b->cm && b->nb == p->nints ? b->cm + i * nx : NULL;
         for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
-            const float *bd = b->d + off + x0;
+            const float *bd = rs.d + x0;
+            uint8_t *clean = cm ? cm + x0 : ch->clean;
             for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
-            ols_clean_mask(c, bd, b->g + off + x0, nx, P, ch->gain, ch->clean);
-            ols_clean_medians(c, bd, nx, P, ch->med, ch->w);
+            ols_clean_mask(c, bd, rs.g + x0, rs.s, P, ch->gain, clean);
+            ols_clean_medians(c, bd, rs.s, P, ch->med, ch->w);
             for (int x = 0; x < P; x++) {
                 double m;
-                if (ch->clean[x]) {
+                if (clean[x]) {
                     m = ch->med[x];
                 } else {
-                    ols_prepare(c, bd + x, b->g + off + x0 + x, nx, zf_at(p, in, i, y, x0 + x),
+                    ols_prepare(c, bd + x, rs.g + x0 + x, rs.s, zf_at(p, in, i, y, x0 + x),
                                 &r, NULL);
                     m = ols_median_rate(c, &r, s->tmp);
                 }
@@ -258,7 +292,7 @@ int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *me
         ols_scratch s;
         ols_rowbuf b;
         ols_chunk ch;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        const int bad = rowbuf_alloc(&b, p, 1) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -310,10 +344,12 @@ typedef struct {
     int one_pass; /* one integration: its median comes from the same pass as its fit */
 } ols_row;
 
-/* Integration i of the P pixels of row r->y from column x0, read from the row buffer at
- * `off`.  consts: the chunk's per-pixel values are ready (ols_clean_consts); when not,
- * they are computed here.  Returns the number of optional-product overflows. */
-static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int P, int consts) {
+/* Integration i (its row `rs`) of the P pixels of row r->y from column x0.  consts: the
+ * chunk's per-pixel values are ready (ols_clean_consts); when not, they are computed here.
+ * mask: the chunk's unflagged-ramp mask from the median pass, or NULL.  Returns the
+ * number of optional-product overflows. */
+static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int P, int consts,
+                         const uint8_t *mask) {
     const ols_ctx *c = r->c;
     const jw_ols_params *p = r->p;
     const jw_ols_input *in = r->in;
@@ -324,8 +360,9 @@ static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int 
     jw_ramp_products *ints = r->ints;
     const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups, nints = p->nints;
     const size_t y = r->y, row0 = y * nx;
-    const float *bd0 = b->d + off + x0;
-    const uint8_t *bg0 = b->g + off + x0;
+    const float *bd0 = rs.d + x0;
+    const uint8_t *bg0 = rs.g + x0;
+    const size_t gs = rs.s;
     const ols_soa *st = &b->st;
     ols_ramp rp = {.d = s->d, .g = s->g};
     int overflow = 0;
@@ -333,11 +370,13 @@ static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int 
      * others one at a time. */
     if (opt)
         memset(ch->clean, 0, (size_t)P);
+    else if (mask)
+        memcpy(ch->clean, mask, (size_t)P);
     else
-        ols_clean_mask(c, bd0, bg0, nx, P, ch->gain, ch->clean);
+        ols_clean_mask(c, bd0, bg0, gs, P, ch->gain, ch->clean);
     if (r->one_pass) {
         /* (the median over one integration: no division by the count) */
-        ols_clean_medians(c, bd0, nx, P, ch->med, ch->w);
+        ols_clean_medians(c, bd0, gs, P, ch->med, ch->w);
         for (int x = 0; x < P; x++) {
             double m = ch->clean[x] ? ch->med[x] : 0.0;
             if (ng > 1 && isnan(m)) m = 0.0;
@@ -348,7 +387,7 @@ static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int 
         if (!consts)
             ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
                              ch->work);
-        ols_clean_slope(c, bd0, nx, P, ch->rn, ch->gain, ch->k.invrn2, ch->slope, ch->work);
+        ols_clean_slope(c, bd0, gs, P, ch->rn, ch->gain, ch->k.invrn2, ch->slope, ch->work);
         /* every lane's products are written; the flagged lanes' are overwritten below */
         const ols_soa stc = ols_soa_at(st, x0);
         const size_t o = i * ints->plane_stride + row0 + x0;
@@ -369,10 +408,10 @@ static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int 
         const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
         const uint32_t pdq = ch->pdq[xc];
         ols_int_result o;
-        const float *bd = b->d + off + x;
-        const uint8_t *bg = b->g + off + x;
+        const float *bd = rs.d + x;
+        const uint8_t *bg = rs.g + x;
         const int ncr =
-            ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &rp, opt ? s->crmag : NULL);
+            ols_prepare(c, bd, bg, gs, zf_at(p, in, i, y, x), &rp, opt ? s->crmag : NULL);
         if (r->one_pass) {
             double m = ols_median_rate(c, &rp, s->tmp);
             if (ng > 1 && isnan(m)) m = 0.0;
@@ -380,7 +419,7 @@ static int fit_chunk_int(const ols_row *r, size_t i, size_t off, size_t x0, int 
         }
         /* the CHARGELOSS recomputation reads the group DQ as given */
         if (rp.any_cl)
-            for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
+            for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * gs];
         ols_state sx = ols_soa_get(st, x);
         ols_fit_integration(c, &rp, s->gorig, rn, gain, dark, b->m[x], pdq, &sx, &o,
                             opt ? &s->so : NULL, s->segs, s->gtmp);
@@ -442,6 +481,8 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
          * all its integrations (the median pass loaded them, else load them now). */
         if (median_sum)
             for (size_t i = 0; i < nints; i++) load_row(p, in, b, i, y, i);
+        /* the median pass's masks, when it kept them */
+        const uint8_t *cm = median_sum ? NULL : b->cm;
         for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
             chunk_consts(c, p, in, row0 + x0, P, ch);
@@ -449,15 +490,16 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
                 ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
                                  ch->work);
             for (size_t i = 0; i < nints; i++)
-                overflow += fit_chunk_int(&r, i, i * ng * nx, x0, P, 1);
+                overflow += fit_chunk_int(&r, i, row_slot(p, in, b, i, y, i), x0, P, 1,
+                                          cm ? cm + i * nx + x0 : NULL);
         }
     } else {
         for (size_t i = 0; i < nints; i++) {
-            const size_t off = load_row(p, in, b, i, y, 0);
+            const ols_src rs = load_row(p, in, b, i, y, 0);
             for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
                 const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
                 chunk_consts(c, p, in, row0 + x0, P, ch);
-                overflow += fit_chunk_int(&r, i, off, x0, P, 0);
+                overflow += fit_chunk_int(&r, i, rs, x0, P, 0, NULL);
             }
         }
     }
@@ -475,6 +517,26 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
     return overflow;
 }
 
+/* Whether the memory of [a, a + na) and [b, b + nb) (bytes) intersects. */
+static int spans_meet(const void *a, size_t na, const void *b, size_t nb) {
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + nb && y < x + na;
+}
+
+/* Whether any array of the products `o` (n planes of p->ny * p->nx) lies in the memory of
+ * the ramps or their group DQ. */
+static int products_overlap(const jw_ols_params *p, const jw_ols_input *in,
+                            const jw_ramp_products *o, size_t n) {
+    const size_t npix = p->ny * p->nx, nramp = p->nints * p->ngroups * npix;
+    const size_t span = ((n - 1) * o->plane_stride + npix) * 4;
+    const void *arr[5] = {o->slope, o->var_poisson, o->var_rnoise, o->err, o->dq};
+    for (int k = 0; k < 5; k++)
+        if (spans_meet(arr[k], span, in->data, nramp * sizeof(float)) ||
+            spans_meet(arr[k], span, in->gdq, nramp))
+            return 1;
+    return 0;
+}
+
 int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *median_sum,
                double median_nints, jw_ramp_products *ints, jw_ols_accum *acc,
                jw_ramp_products *rate, jw_ols_opt *opt, int n_threads) {
@@ -485,6 +547,9 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     if (st) return st;
     int errors = 0, overflow = 0;
     (void)n_threads;
+    /* the ramps are read in place unless a product lies in their memory */
+    const int direct =
+        !products_overlap(p, in, ints, p->nints) && !(rate && products_overlap(p, in, rate, 1));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors, overflow)
 #endif
@@ -492,7 +557,8 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
         ols_scratch s;
         ols_rowbuf b;
         ols_chunk ch;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        const int bad =
+            rowbuf_alloc(&b, p, direct) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -551,7 +617,7 @@ int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_seg
     {
         ols_scratch s;
         ols_rowbuf b;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng);
+        const int bad = rowbuf_alloc(&b, p, 1) | scratch_alloc(&s, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -561,10 +627,10 @@ int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_seg
 #endif
             for (size_t y = 0; y < p->ny; y++)
                 for (size_t i = 0; i < p->nints; i++) {
-                    const size_t o = load_row(p, in, &b, i, y, 0);
+                    const ols_src rs = load_row(p, in, &b, i, y, 0);
                     for (size_t x = 0; x < nx; x++) {
                         const size_t ncr =
-                            (size_t)ols_prepare(&c, b.d + o + x, b.g + o + x, nx,
+                            (size_t)ols_prepare(&c, rs.d + x, rs.g + x, rs.s,
                                                 zf_at(p, in, i, y, x), &r, s.crmag);
                         const size_t nseg =
                             (r.g[0] & c.sat) ? 0 : (size_t)ols_segments(&c, r.g, s.segs);

@@ -377,11 +377,7 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
     if (r->one_pass) {
         /* (the median over one integration: no division by the count) */
         ols_clean_medians(c, bd0, gs, P, ch->med, ch->w);
-        for (int x = 0; x < P; x++) {
-            double m = ch->clean[x] ? ch->med[x] : 0.0;
-            if (ng > 1 && isnan(m)) m = 0.0;
-            b->m[x0 + x] = m;
-        }
+        ols_clean_pick(P, ch->clean, ch->med, ng > 1, b->m + x0);
     }
     if (!opt) {
         if (!consts)
@@ -398,10 +394,13 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
     int nflag = 0;
     uint8_t *restrict flagged = ch->flagged;
     const uint8_t *restrict clean = ch->clean;
-    for (int xc = 0; xc < P; xc++) {
-        flagged[nflag] = (uint8_t)xc;
-        nflag += !clean[xc];
-    }
+    int nclean = 0;
+    for (int xc = 0; xc < P; xc++) nclean += clean[xc] != 0;
+    if (nclean < P)
+        for (int xc = 0; xc < P; xc++) {
+            flagged[nflag] = (uint8_t)xc;
+            nflag += !clean[xc];
+        }
     for (int f = 0; f < nflag; f++) {
         const int xc = ch->flagged[f];
         const size_t x = x0 + (size_t)xc, pix = row0 + x;

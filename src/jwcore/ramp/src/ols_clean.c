@@ -167,6 +167,19 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
         for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0;
 }
 
+OLS_CLONES
+void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero, double *out) {
+    const uint8_t *restrict cl = clean;
+    const double *restrict md = med;
+    double *restrict o = out;
+    int64_t k64[OLS_CHUNK];
+    FORX k64[x] = cl[x] != 0;
+    FORX {
+        double m = k64[x] ? md[x] : 0.0;
+        o[x] = (nan_zero && m != m) ? 0.0 : m;
+    }
+}
+
 /* Quotients by the group time of the lanes ols_qdiv cannot take. */
 static void qdiv_fixup(const ols_ctx *c, int P, const double *a, double *q) {
     for (int x = 0; x < P; x++)

@@ -166,6 +166,10 @@ void ols_clean_mask(const ols_ctx *c, const float *bd, const uint8_t *bg, size_t
 void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, double *med,
                        double *w);
 
+/* out[x] = the median of an unflagged lane (clean[x]), else 0; NaN medians are 0 when
+ * nan_zero (several groups). */
+void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero, double *out);
+
 /* The per-pixel values of unflagged ramps (see ols_clean_consts), [P] each. */
 typedef struct {
     double *invrn2;      /* 1 / rn^2 */

@@ -261,18 +261,19 @@ static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_o
             for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
             ols_clean_mask(c, bd, rs.g + x0, rs.s, P, ch->gain, clean);
             ols_clean_medians(c, bd, rs.s, P, ch->med, ch->w);
+            /* the unflagged lanes' medians, then the others' one at a time */
+            double *mt = ch->slope;
+            ols_clean_pick(P, clean, ch->med, p->ngroups > 1, mt);
             for (int x = 0; x < P; x++) {
-                double m;
-                if (clean[x]) {
-                    m = ch->med[x];
-                } else {
-                    ols_prepare(c, bd + x, rs.g + x0 + x, rs.s, zf_at(p, in, i, y, x0 + x),
-                                &r, NULL);
-                    m = ols_median_rate(c, &r, s->tmp);
-                }
+                if (clean[x]) continue;
+                ols_prepare(c, bd + x, rs.g + x0 + x, rs.s, zf_at(p, in, i, y, x0 + x), &r,
+                            NULL);
+                double m = ols_median_rate(c, &r, s->tmp);
                 if (p->ngroups > 1 && isnan(m)) m = 0.0;
-                b->m[x0 + x] += m;
+                mt[x] = m;
             }
+            double *restrict bm = b->m + x0;
+            for (int x = 0; x < P; x++) bm[x] += mt[x];
         }
     }
 }

@@ -547,9 +547,11 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     if (st) return st;
     int errors = 0, overflow = 0;
     (void)n_threads;
-    /* the ramps are read in place unless a product lies in their memory */
-    const int direct =
-        !products_overlap(p, in, ints, p->nints) && !(rate && products_overlap(p, in, rate, 1));
+    /* The ramps are read in place unless a product lies in their memory, or a row spans so
+     * many planes (integrations x groups) that reading it a chunk at a time would touch
+     * more pages than the TLB holds: a copied row is then contiguous. */
+    const int direct = p->nints * p->ngroups <= 64 && !products_overlap(p, in, ints, p->nints) &&
+                       !(rate && products_overlap(p, in, rate, 1));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors, overflow)
 #endif

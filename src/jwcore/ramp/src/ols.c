@@ -359,7 +359,7 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
     ols_chunk *ch = r->ch;
     jw_ols_opt *opt = r->opt;
     jw_ramp_products *ints = r->ints;
-    const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups, nints = p->nints;
+    const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups;
     const size_t y = r->y, row0 = y * nx;
     const float *bd0 = rs.d + x0;
     const uint8_t *bg0 = rs.g + x0;
@@ -452,7 +452,7 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
                    const double *median_sum, double median_nints, jw_ramp_products *ints,
                    jw_ols_accum *acc, jw_ramp_products *rate, jw_ols_opt *opt, ols_rowbuf *b,
                    ols_scratch *s, ols_chunk *ch, size_t y) {
-    const size_t nx = p->nx, ng = p->ngroups, nints = p->nints;
+    const size_t nx = p->nx, nints = p->nints;
     const size_t row0 = y * nx;
     const int keep = b->nb == nints;
     const ols_row r = {c, p, in, ints, opt, b, s, ch, y, !median_sum && nints == 1};

@@ -22,14 +22,9 @@ typedef int64_t v8l __attribute__((vector_size(64)));
 
 typedef float v8f __attribute__((vector_size(32)));
 
-static inline v8d v8d_splat(double x) {
-    return (v8d){x, x, x, x, x, x, x, x};
-}
-
-/* m ? a : b, lane by lane (m all ones or all zeros) */
-static inline v8d v8d_sel(v8l m, v8d a, v8d b) {
-    return (v8d)((m & (v8l)a) | (~m & (v8l)b));
-}
+/* m ? a : b, lane by lane (m all ones or all zeros); a macro, as functions taking or
+ * returning these vectors have a target-dependent ABI (and GCC warns about it) */
+#define V8D_SEL(m, a, b) ((v8d)(((m) & (v8l)(a)) | (~(m) & (v8l)(b))))
 
 /* Compare-exchange of two vectors: a[l] = b[l] < a[l] ? b[l] : a[l] and b[l] the other,
  * the scalar path's selects lane by lane. */
@@ -69,7 +64,8 @@ static inline __attribute__((always_inline)) int median_blocks(const double *w, 
 /* On x86-64 glibc systems (ifunc) these are also compiled for AVX-512 and AVX2 with FMA
  * (x86-64-v3) and picked at run time; without FMA contraction (C11 mode) every lane
  * computes the same IEEE operations, and fma() is exact, so results do not change. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
+    !defined(JW_NO_CLONES)
 #define OLS_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define OLS_CLONES
@@ -321,15 +317,15 @@ void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, co
             memcpy(&pv, pd + x0, sizeof pv);
             memcpy(&il, invrn2 + x0, sizeof il);
             const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
-            v8d sw = v8d_splat(0.0), sx = sw, sxx = sw, sy = sw, sxy = sw;
+            v8d sw = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx = sw, sxx = sw, sy = sw, sxy = sw;
             for (int k = 0; k < L; k++) {
                 const double xk = (double)k + 0.0;
                 v8d wv = wt[5 * L + k];
-                wv = v8d_sel(m4, wt[4 * L + k], wv);
-                wv = v8d_sel(m3, wt[3 * L + k], wv);
-                wv = v8d_sel(m2, wt[2 * L + k], wv);
-                wv = v8d_sel(m1, wt[L + k], wv);
-                wv = v8d_sel(m0, wt[k], wv);
+                wv = V8D_SEL(m4, wt[4 * L + k], wv);
+                wv = V8D_SEL(m3, wt[3 * L + k], wv);
+                wv = V8D_SEL(m2, wt[2 * L + k], wv);
+                wv = V8D_SEL(m1, wt[L + k], wv);
+                wv = V8D_SEL(m0, wt[k], wv);
                 const v8d w = wv * il;
                 v8f yf;
                 memcpy(&yf, bd + (size_t)k * stride + x0, sizeof yf);

@@ -4,6 +4,10 @@
 from libc.stdint cimport int64_t, uint8_t
 
 
+cdef extern from "src/select.h" nogil:
+    int jw_nanmedian_f32(const float *a, size_t n, int n_threads, float *out)
+
+
 cdef extern from "src/twopoint.h" nogil:
     ctypedef struct jw_twopt_params:
         double rejection_threshold
@@ -90,3 +94,16 @@ def twopoint(const float[:, :, :, ::1] data, uint8_t[:, :, :, ::1] gdq,
                                 &rnoise[0, 0], ni, ng, ny, nx, &p, n_threads, &res)
     _status(code)
     return res.mode, res.n_primary
+
+
+def nanmedian_f32(const float[:, ::1] a, int n_threads=1):
+    """numpy.nanmedian of a float32 image, computed in parallel (NaN if all are NaN)."""
+    cdef float out = 0.0
+    cdef int code = 0
+    cdef size_t n = <size_t>(a.shape[0] * a.shape[1])
+    if n == 0:
+        return float("nan")
+    with nogil:
+        code = jw_nanmedian_f32(&a[0, 0], n, n_threads, &out)
+    _status(code)
+    return out

@@ -44,10 +44,20 @@ def after_jump_groups(time: float, group_time: float | None) -> int:
     return int(time // group_time)
 
 
-def electrons_threshold(dn: float, gain: np.ndarray) -> float:
-    """An after-jump DN threshold in electrons, with stcal's float32 arithmetic."""
+def gain_median(gain: np.ndarray, n_threads: int = 1) -> np.float32:
+    """``numpy.nanmedian`` of a float32 gain image (NaN if every value is NaN), computed
+    by the C kernel with ``n_threads`` threads."""
+    g = as_c(gain, np.float32, name="gain")
+    return np.float32(_twopoint.nanmedian_f32(g.reshape(1, -1), n_threads))
+
+
+def electrons_threshold(dn: float, gain: np.ndarray, median: np.float32 | None = None) -> float:
+    """An after-jump DN threshold in electrons, with stcal's float32 arithmetic.
+
+    ``median``: the gain's median when already known (see :func:`gain_median`)."""
+    med = gain_median(gain) if median is None else np.float32(median)
     with np.errstate(all="ignore"):
-        return float(np.float32(dn) * np.nanmedian(gain))
+        return float(np.float32(dn) * med)
 
 
 def detect_jumps_twopoint(
@@ -154,6 +164,9 @@ def detect_jumps_twopoint(
         raise ValueError(f"nframes must be at least 1, got {nframes}")
     n1 = after_jump_groups(after_jump_flag_time1, group_time)
     n2 = after_jump_groups(after_jump_flag_time2, group_time)
+    # The median of the gain is a pass over the whole image: taken once, in parallel, and
+    # only when groups are flagged after jumps.
+    med = gain_median(g, n_threads) if n1 > 0 or n2 > 0 else None
     mode, nprim = _twopoint.twopoint(
         as_c(cube, np.float32),
         gdq,
@@ -165,10 +178,8 @@ def detect_jumps_twopoint(
         flag_4_neighbors=bool(flag_4_neighbors),
         max_jump_to_flag_neighbors=float(max_jump_to_flag_neighbors),
         min_jump_to_flag_neighbors=float(min_jump_to_flag_neighbors),
-        # The thresholds only matter when groups are flagged after jumps; the median of the
-        # gain is a pass over the whole image, so it is not taken otherwise.
-        after_jump_e1=electrons_threshold(after_jump_flag_dn1, g) if n1 > 0 else 0.0,
-        after_jump_e2=electrons_threshold(after_jump_flag_dn2, g) if n2 > 0 else 0.0,
+        after_jump_e1=electrons_threshold(after_jump_flag_dn1, g, med) if n1 > 0 else 0.0,
+        after_jump_e2=electrons_threshold(after_jump_flag_dn2, g, med) if n2 > 0 else 0.0,
         after_jump_n1=n1,
         after_jump_n2=n2,
         min_diffs_single_pass=int(min_diffs_single_pass),

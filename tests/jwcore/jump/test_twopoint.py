@@ -267,3 +267,35 @@ def test_validation_messages():
         detect_jumps_twopoint(data, gdq, ones, ones, n_threads=0)
     with pytest.raises(ValueError, match="nframes"):
         detect_jumps_twopoint(data, gdq, ones, ones, nframes=0)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize(
+    "kind", ["normal", "integers", "cauchy", "specials", "wide", "constant", "all_nan"]
+)
+@pytest.mark.parametrize("size", [1, 2, 7, 64, 1001])
+def test_gain_median_equals_numpy_nanmedian(rng, kind, size, n_threads):
+    """The radix-select median of the after-jump thresholds is numpy's float32 nanmedian
+    (ties, signed zeros, infinities, NaNs left out, even and odd counts)."""
+    import warnings
+
+    from jwcore.jump.twopoint import gain_median
+
+    n = size * 3
+    values = {
+        "normal": lambda: rng.normal(2.0, 0.05, n),
+        "integers": lambda: rng.integers(-3, 3, n).astype(float),
+        "cauchy": lambda: rng.standard_cauchy(n),
+        "specials": lambda: rng.choice([0.0, -0.0, np.inf, -np.inf, 1e-40, -1e-40, 3.0], n),
+        "wide": lambda: rng.normal(0.0, 1e30, n),
+        "constant": lambda: np.full(n, 2.0),
+        "all_nan": lambda: np.full(n, np.nan),
+    }[kind]()
+    a = values.astype(np.float32).reshape(3, size)
+    a[rng.random(a.shape) < 0.1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.float32(np.nanmedian(a))
+    got = gain_median(a, n_threads)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)

@@ -197,14 +197,61 @@ def test_threads_give_identical_results(rng):
     np.testing.assert_array_equal(a.optional.slope, b.optional.slope)
 
 
-def test_vectorised_and_general_paths_agree(rng):
-    # unflagged ramps take a vectorised path unless the optional products are asked for
-    sim = _flagged_sim(rng, 2, 9)
-    sim["data"][0, 3, 0, 0] = np.nan
-    a, b = _fit(sim), _fit(sim, save_opt=True)
+@pytest.mark.parametrize(
+    "nints,ngroups,nx",
+    [(2, 9, 11), (1, 10, 37), (3, 5, 16), (1, 2, 13), (2, 3, 9), (1, 25, 21), (2, 26, 19),
+     (1, 70, 12)],
+)  # fmt: skip
+def test_vectorised_and_general_paths_agree(rng, nints, ngroups, nx):
+    """Unflagged ramps take a vectorised path (per-pixel values shared by the integrations,
+    medians by compile-time networks up to 24 differences, whole blocks of 8 pixels and the
+    rest of a row apart) unless the optional products are asked for; every pixel gets the
+    same bits either way, with and without jumps, saturation and DO_NOT_USE groups."""
+    sim = simulate(rng, nints=nints, ngroups=ngroups, ny=7, nx=nx, jump_prob=0.02,
+                   full_well=30000)  # fmt: skip
+    sim["data"][:, :, ::3, ::4] *= 40  # bright pixels that saturate
+    gdq = sim["groupdq"]
+    gdq[np.maximum.accumulate(sim["data"] > 30000, axis=1)] |= SAT
+    gdq[0, min(2, ngroups - 1), 1, 2] |= DNU
+    gdq[-1, min(1, ngroups - 1), 2, 3] |= PERS
+    sim["data"][0, min(3, ngroups - 1), 0, 0] = np.nan
+    sim["data"][-1, :, 3, 5] = 0.0  # a zero ramp
+    sim["readnoise"][4, 1] = 0.0
+    sim["pixeldq"][5, 6] = DNU
+    a, b = _fit(sim, suppress_one_group=True), _fit(sim, suppress_one_group=True, save_opt=True)
     for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
         np.testing.assert_array_equal(getattr(a.rate, name), getattr(b.rate, name))
         np.testing.assert_array_equal(getattr(a.rateints, name), getattr(b.rateints, name))
+
+
+def test_median_tables_are_generated_and_correct():
+    """median_tables.h is tools/gen_median_tables.py's output, and each network puts the middle
+    order statistics in place (random inputs with ties)."""
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(__file__).parents[3]
+    src = root / "src" / "jwcore" / "ramp" / "src"
+    spec = importlib.util.spec_from_file_location("gen", root / "tools" / "gen_median_tables.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        gen.main()
+    assert (src / "median_tables.h").read_text() == buf.getvalue()
+    r = np.random.default_rng(5)
+    for n in range(2, gen.MAX + 1):
+        net = gen.network(n)
+        v = r.integers(0, 4, (500, n)).astype(float)
+        for a, b in net:
+            lo, hi = np.minimum(v[:, a], v[:, b]), np.maximum(v[:, a], v[:, b])
+            v[:, a], v[:, b] = lo, hi
+        ref = np.sort(v, axis=1)
+        np.testing.assert_array_equal(v[:, n // 2], ref[:, n // 2])
+        np.testing.assert_array_equal(v[:, (n - 1) // 2], ref[:, (n - 1) // 2])
 
 
 def _over_ramps(data):

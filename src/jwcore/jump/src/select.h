@@ -28,4 +28,12 @@ double jw_wirth_median(double *a, int n);
  * and is overwritten.  Returns 0 and sets *lo, *hi; with n == 0 they are NaN. */
 void jw_sigclip_bounds(double *buf, int n, double sigma, int maxiters, double *lo, double *hi);
 
+/* numpy.nanmedian of n float32 values (an image), the NaNs left out: the middle value, or
+ * for an even count the float32 sum of the two middle values halved, as numpy computes it
+ * on float32.  NaN when every value is NaN.  The input is not modified; the selection is a
+ * two-pass radix select (16 bits of the order-preserving key per pass) whose histograms
+ * are counted by up to n_threads threads, so the result does not depend on them.  Returns
+ * 0, or 1 when scratch memory (2 x 256 kB per thread) is short. */
+int jw_nanmedian_f32(const float *a, size_t n, int n_threads, float *out);
+
 #endif

@@ -53,6 +53,19 @@ static double as_single(double x) {
     return (double)f;
 }
 
+/* Whether fma() runs as an instruction: ols_qdiv then beats a division (its results are the
+ * division's either way). */
+static int fast_fma(void) {
+#if defined(FP_FAST_FMA)
+    return 1;
+#elif defined(__GNUC__) && defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
 static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     if (!p || p->ngroups == 0 || p->ngroups > 60000 || p->nframes < 1) return JW_RAMP_ERR_ARG;
     memset(c, 0, sizeof(*c));
@@ -73,6 +86,10 @@ static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     c->pjump = p->flags.jump;
     c->ppers = p->flags.pers;
     c->pngval = p->flags.no_gain;
+    c->rgt = 1.0 / c->gt;
+    c->root = sqrt(2.0 * (double)p->nframes);
+    c->rroot = 1.0 / c->root;
+    c->use_fma = fast_fma() && c->gt >= 0x1p-100 && c->gt <= 0x1p100;
     float *tab = ols_weight_table(off);
     const int m = c->ng > 1 ? c->ng - 1 : 1;
     const size_t cap = median_network_capacity(m);
@@ -101,8 +118,9 @@ static void free_ctx(ols_ctx *c) {
 
 /* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
 typedef struct {
-    double *rn, *gain, *dark, *med, *slope, *vp, *vr, *ve, *w, *work, *comb;
-    float *W, *rnf;
+    double *rn, *gain, *dark, *med, *slope, *w, *work;
+    float *rnf;
+    ols_clean_k k;
     uint32_t *pdq;
     uint8_t *clean, *flagged;
     void *block;
@@ -110,8 +128,8 @@ typedef struct {
 
 static int chunk_alloc(ols_chunk *k, int ng) {
     const size_t P = OLS_CHUNK, n = (size_t)ng;
-    k->block = malloc(P * (23 + n) * sizeof(double) + P * (n + 1) * sizeof(float) +
-                      P * (sizeof(uint32_t) + 2) + n + 64);
+    k->block = malloc(P * (25 + n) * sizeof(double) + P * sizeof(float) +
+                      P * (sizeof(uint32_t) + 2) + 64);
     if (!k->block) return 1;
     double *b = (double *)k->block;
     k->rn = b;
@@ -119,88 +137,107 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     k->dark = b + 2 * P;
     k->med = b + 3 * P;
     k->slope = b + 4 * P;
-    k->vp = b + 5 * P;
-    k->vr = b + 6 * P;
-    k->ve = b + 7 * P;
-    k->work = b + 8 * P; /* 7 * P */
-    k->w = b + 15 * P;   /* n * P */
-    k->comb = k->w + n * P; /* 8 * P */
-    k->W = (float *)(k->comb + 8 * P);
-    k->rnf = k->W + n * P;
+    k->work = b + 5 * P; /* 6 * P */
+    double *kb = b + 11 * P;
+    k->k = (ols_clean_k){.invrn2 = kb,
+                         .var_r = kb + P,
+                         .ir = kb + 2 * P,
+                         .ip = kb + 3 * P,
+                         .vr_thr = kb + 4 * P,
+                         .o_vp = kb + 5 * P,
+                         .o_vr = kb + 6 * P,
+                         .o_err = kb + 7 * P,
+                         .cl_add = kb + 8 * P,
+                         .bad = (int64_t *)(kb + 9 * P)}; /* to b + 21 P */
+    k->w = b + 21 * P;                                     /* n * P */
+    k->rnf = (float *)(k->w + n * P + 4 * P);
     k->pdq = (uint32_t *)(k->rnf + P);
     k->clean = (uint8_t *)(k->pdq + P);
     k->flagged = k->clean + P;
     return 0;
 }
 
-/* Ramps are read a row at a time: each group's row is copied into a per-thread block
- * (contiguous reads), and the pixels of the row are then fitted from that block. */
+/* Ramps are read a row at a time.  When no product lies in the memory of the ramps they
+ * are read where they are (`direct`); else each group's row is first copied into a
+ * per-thread block, so that products may overwrite the row (see jw_ols_fit). */
 typedef struct {
     float *d;
     uint8_t *g;
-    double *m;  /* [nx] median sums */
-    ols_soa st; /* [nx] exposure sums of the row's pixels */
+    double *m;   /* [nx] median sums */
+    uint8_t *cm; /* [nb][nx] unflagged-ramp masks of the median pass, or NULL */
+    ols_soa st;  /* [nx] exposure sums of the row's pixels */
     void *st_block;
-    size_t nb; /* integrations the block holds */
+    size_t nb;  /* integrations the block holds (all of them when direct) */
+    int direct; /* the ramps are read in place */
 } ols_rowbuf;
 
-static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p) {
+/* One integration of a row: group k of pixel x at d[k * s + x] (and g likewise). */
+typedef struct {
+    const float *d;
+    const uint8_t *g;
+    size_t s;
+} ols_src;
+
+static int rowbuf_alloc(ols_rowbuf *b, const jw_ols_params *p, int direct) {
     const size_t per_int = p->ngroups * p->nx;
+    memset(b, 0, sizeof(*b));
+    b->direct = direct;
     /* keep every integration of the row when that stays small, else reload per pass */
-    b->nb = per_int * p->nints * 5 <= ((size_t)8 << 20) ? p->nints : 1;
-    b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
-    b->g = (uint8_t *)malloc(b->nb * per_int + 1);
+    b->nb = direct || per_int * p->nints * 5 <= ((size_t)8 << 20) ? p->nints : 1;
+    if (!direct) {
+        b->d = (float *)malloc(b->nb * per_int * sizeof(float) + 1);
+        b->g = (uint8_t *)malloc(b->nb * per_int + 1);
+    }
+    if (b->nb == p->nints && p->nints * p->nx <= ((size_t)1 << 20))
+        b->cm = (uint8_t *)malloc(p->nints * p->nx + 1);
     b->m = (double *)malloc(p->nx * sizeof(double) + 1);
     b->st_block = malloc(p->nx * (4 * sizeof(double) + 1) + 1);
     if (b->st_block) {
         double *q = (double *)b->st_block;
         b->st = (ols_soa){q, q + p->nx, q + 2 * p->nx, q + 3 * p->nx, (uint8_t *)(q + 4 * p->nx)};
     }
-    return !(b->d && b->g && b->m && b->st_block);
+    return !((direct || (b->d && b->g)) && b->m && b->st_block);
 }
 
 static void rowbuf_free(ols_rowbuf *b) {
     free(b->d);
     free(b->g);
+    free(b->cm);
     free(b->m);
     free(b->st_block);
 }
 
-/* Copy integration i of row y into slot `slot`; returns the slot's offset. */
-static size_t load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbuf *b, size_t i,
-                       size_t y, size_t slot) {
-    const size_t ng = p->ngroups, nx = p->nx, off = slot * ng * nx;
-    for (size_t g = 0; g < ng; g++) {
-        const size_t src = ((i * ng + g) * p->ny + y) * nx;
-        memcpy(b->d + off + g * nx, in->data + src, nx * sizeof(float));
-        memcpy(b->g + off + g * nx, in->gdq + src, nx);
+/* Integration i of row y as held in `slot` (read in place when direct). */
+static ols_src row_slot(const jw_ols_params *p, const jw_ols_input *in, const ols_rowbuf *b,
+                        size_t i, size_t y, size_t slot) {
+    const size_t ng = p->ngroups, nx = p->nx;
+    if (b->direct) {
+        const size_t o = (i * ng * p->ny + y) * nx;
+        return (ols_src){in->data + o, in->gdq + o, p->ny * nx};
     }
-    return off;
+    const size_t off = slot * ng * nx;
+    return (ols_src){b->d + off, b->g + off, nx};
 }
 
-/* Per-pixel constants of P pixels of a row: read noise per frame in electrons as stcal
- * derives it (rn * gain / sqrt(2 nframes), rounded to float through the float array),
- * gain, dark current, and the pixel DQ with DO_NOT_USE + NO_GAIN_VALUE for bad gains. */
+/* Copy integration i of row y into slot `slot` (nothing to do when direct). */
+static ols_src load_row(const jw_ols_params *p, const jw_ols_input *in, ols_rowbuf *b, size_t i,
+                        size_t y, size_t slot) {
+    if (!b->direct) {
+        const size_t ng = p->ngroups, nx = p->nx, off = slot * ng * nx;
+        for (size_t g = 0; g < ng; g++) {
+            const size_t src = ((i * ng + g) * p->ny + y) * nx;
+            memcpy(b->d + off + g * nx, in->data + src, nx * sizeof(float));
+            memcpy(b->g + off + g * nx, in->gdq + src, nx);
+        }
+    }
+    return row_slot(p, in, b, i, y, slot);
+}
+
 static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
                          size_t pix0, int P, ols_chunk *ch) {
-    const double root = sqrt(2.0 * (double)p->nframes);
-    const float *restrict gn = in->gain + pix0, *restrict rd = in->readnoise + pix0;
-    float *restrict rnf = ch->rnf;
-    double *restrict gd = ch->gain, *restrict rn = ch->rn, *restrict dk = ch->dark;
-    for (int x = 0; x < P; x++) {
-        gd[x] = (double)gn[x];
-        rnf[x] = (float)((double)rd[x] * ((double)gn[x] / root));
-    }
-    for (int x = 0; x < P; x++) rn[x] = (double)rnf[x];
-    if (in->dark)
-        for (int x = 0; x < P; x++) dk[x] = (double)in->dark[pix0 + x];
-    else
-        for (int x = 0; x < P; x++) dk[x] = 0.0;
-    const uint32_t *restrict pq = in->pixeldq + pix0;
-    uint32_t *restrict q = ch->pdq;
-    const uint32_t bad = c->pdnu | c->pngval;
-    /* a gain that is not positive (or NaN) makes the pixel unusable */
-    for (int x = 0; x < P; x++) q[x] = pq[x] | (gn[x] > 0.0f ? 0u : bad);
+    ols_pixel_consts(c, P, in->gain + pix0, in->readnoise + pix0,
+                     in->dark ? in->dark + pix0 : NULL, in->pixeldq + pix0, ch->gain, ch->rn,
+                     ch->dark, ch->pdq, ch->work);
 }
 
 static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in, size_t i,
@@ -214,25 +251,29 @@ static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_o
     ols_ramp r = {.d = s->d, .g = s->g};
     const size_t nx = p->nx;
     for (size_t i = 0; i < p->nints; i++) {
-        const size_t off = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
+        const ols_src rs = load_row(p, in, b, i, y, b->nb == p->nints ? i : 0);
+        /* the masks are kept for the fit when every integration's row is */
+        uint8_t *cm = b->cm && b->nb == p->nints ? b->cm + i * nx : NULL;
         for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
-            const float *bd = b->d + off + x0;
+            const float *bd = rs.d + x0;
+            uint8_t *clean = cm ? cm + x0 : ch->clean;
             for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
-            ols_clean_mask(c, bd, b->g + off + x0, nx, P, ch->gain, ch->clean);
-            ols_clean_medians(c, bd, nx, P, ch->med, ch->w);
+            ols_clean_mask(c, bd, rs.g + x0, rs.s, P, ch->gain, clean);
+            ols_clean_medians(c, bd, rs.s, P, ch->med, ch->w);
+            /* the unflagged lanes' medians, then the others' one at a time */
+            double *mt = ch->slope;
+            ols_clean_pick(P, clean, ch->med, p->ngroups > 1, mt);
             for (int x = 0; x < P; x++) {
-                double m;
-                if (ch->clean[x]) {
-                    m = ch->med[x];
-                } else {
-                    ols_prepare(c, bd + x, b->g + off + x0 + x, nx, zf_at(p, in, i, y, x0 + x),
-                                &r, NULL);
-                    m = ols_median_rate(c, &r, s->tmp);
-                }
+                if (clean[x]) continue;
+                ols_prepare(c, bd + x, rs.g + x0 + x, rs.s, zf_at(p, in, i, y, x0 + x), &r,
+                            NULL);
+                double m = ols_median_rate(c, &r, s->tmp);
                 if (p->ngroups > 1 && isnan(m)) m = 0.0;
-                b->m[x0 + x] += m;
+                mt[x] = m;
             }
+            double *restrict bm = b->m + x0;
+            for (int x = 0; x < P; x++) bm[x] += mt[x];
         }
     }
 }
@@ -252,7 +293,7 @@ int jw_ols_median_sum(const jw_ols_params *p, const jw_ols_input *in, double *me
         ols_scratch s;
         ols_rowbuf b;
         ols_chunk ch;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        const int bad = rowbuf_alloc(&b, p, 1) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -290,20 +331,135 @@ static inline void write_products(jw_ramp_products *o, size_t k, double slope, d
     o->dq[k] = dq;
 }
 
+/* What fit_row's chunks share. */
+typedef struct {
+    const ols_ctx *c;
+    const jw_ols_params *p;
+    const jw_ols_input *in;
+    jw_ramp_products *ints;
+    jw_ols_opt *opt;
+    ols_rowbuf *b;
+    ols_scratch *s;
+    ols_chunk *ch;
+    size_t y;
+    int one_pass; /* one integration: its median comes from the same pass as its fit */
+} ols_row;
+
+/* Integration i (its row `rs`) of the P pixels of row r->y from column x0.  consts: the
+ * chunk's per-pixel values are ready (ols_clean_consts); when not, they are computed here.
+ * mask: the chunk's unflagged-ramp mask from the median pass, or NULL.  Returns the
+ * number of optional-product overflows. */
+static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int P, int consts,
+                         const uint8_t *mask) {
+    const ols_ctx *c = r->c;
+    const jw_ols_params *p = r->p;
+    const jw_ols_input *in = r->in;
+    ols_rowbuf *b = r->b;
+    ols_scratch *s = r->s;
+    ols_chunk *ch = r->ch;
+    jw_ols_opt *opt = r->opt;
+    jw_ramp_products *ints = r->ints;
+    const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups;
+    const size_t y = r->y, row0 = y * nx;
+    const float *bd0 = rs.d + x0;
+    const uint8_t *bg0 = rs.g + x0;
+    const size_t gs = rs.s;
+    const ols_soa *st = &b->st;
+    ols_ramp rp = {.d = s->d, .g = s->g};
+    int overflow = 0;
+    /* Unflagged ramps (no optional products asked for) go through the vectorised path; the
+     * others one at a time. */
+    if (opt)
+        memset(ch->clean, 0, (size_t)P);
+    else if (mask)
+        memcpy(ch->clean, mask, (size_t)P);
+    else
+        ols_clean_mask(c, bd0, bg0, gs, P, ch->gain, ch->clean);
+    if (r->one_pass) {
+        /* (the median over one integration: no division by the count) */
+        ols_clean_medians(c, bd0, gs, P, ch->med, ch->w);
+        ols_clean_pick(P, ch->clean, ch->med, ng > 1, b->m + x0);
+    }
+    if (!opt) {
+        if (!consts)
+            ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
+                             ch->work);
+        ols_clean_slope(c, bd0, gs, P, ch->rn, ch->gain, ch->k.invrn2, ch->slope, ch->work);
+        /* every lane's products are written; the flagged lanes' are overwritten below */
+        const ols_soa stc = ols_soa_at(st, x0);
+        const size_t o = i * ints->plane_stride + row0 + x0;
+        ols_clean_int(c, P, ch->clean, ch->pdq, &ch->k, ch->slope, &stc, ints->slope + o,
+                      ints->var_poisson + o, ints->var_rnoise + o, ints->err + o, ints->dq + o);
+    }
+    /* the flagged lanes (all of them when the optional products are asked for) */
+    int nflag = 0;
+    uint8_t *restrict flagged = ch->flagged;
+    const uint8_t *restrict clean = ch->clean;
+    int nclean = 0;
+    for (int xc = 0; xc < P; xc++) nclean += clean[xc] != 0;
+    if (nclean < P)
+        for (int xc = 0; xc < P; xc++) {
+            flagged[nflag] = (uint8_t)xc;
+            nflag += !clean[xc];
+        }
+    for (int f = 0; f < nflag; f++) {
+        const int xc = ch->flagged[f];
+        const size_t x = x0 + (size_t)xc, pix = row0 + x;
+        const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
+        const uint32_t pdq = ch->pdq[xc];
+        ols_int_result o;
+        const float *bd = rs.d + x;
+        const uint8_t *bg = rs.g + x;
+        const int ncr =
+            ols_prepare(c, bd, bg, gs, zf_at(p, in, i, y, x), &rp, opt ? s->crmag : NULL);
+        if (r->one_pass) {
+            double m = ols_median_rate(c, &rp, s->tmp);
+            if (ng > 1 && isnan(m)) m = 0.0;
+            b->m[x] = m;
+        }
+        /* the CHARGELOSS recomputation reads the group DQ as given */
+        if (rp.any_cl)
+            for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * gs];
+        ols_state sx = ols_soa_get(st, x);
+        ols_fit_integration(c, &rp, s->gorig, rn, gain, dark, b->m[x], pdq, &sx, &o,
+                            opt ? &s->so : NULL, s->segs, s->gtmp);
+        ols_soa_set(st, x, &sx);
+        write_products(ints, i * ints->plane_stride + pix, o.slope, o.var_p, o.var_r, o.err,
+                       o.dq);
+        if (!opt) continue;
+        if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
+            overflow++;
+            continue;
+        }
+        for (int k = 0; k < s->so.nseg; k++) {
+            const size_t q = (i * opt->max_segs + (size_t)k) * npix + pix;
+            opt->slope[q] = (float)s->so.slope[k];
+            opt->sigslope[q] = (float)s->so.sigslope[k];
+            opt->var_poisson[q] = (float)s->so.var_p[k];
+            opt->var_rnoise[q] = (float)s->so.var_r[k];
+            opt->yint[q] = (float)s->so.yint[k];
+            opt->sigyint[q] = (float)s->so.sigyint[k];
+            opt->weights[q] = (float)s->so.weight[k];
+        }
+        opt->pedestal[i * npix + pix] = (float)o.pedestal;
+        for (int k = 0; k < ncr; k++)
+            opt->crmag[(i * opt->max_crs + (size_t)k) * npix + pix] = (float)s->crmag[k];
+    }
+    return overflow;
+}
+
 static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
                    const double *median_sum, double median_nints, jw_ramp_products *ints,
                    jw_ols_accum *acc, jw_ramp_products *rate, jw_ols_opt *opt, ols_rowbuf *b,
                    ols_scratch *s, ols_chunk *ch, size_t y) {
-    const size_t nx = p->nx, npix = p->ny * nx, ng = p->ngroups, nints = p->nints;
+    const size_t nx = p->nx, nints = p->nints;
     const size_t row0 = y * nx;
     const int keep = b->nb == nints;
-    ols_ramp r = {.d = s->d, .g = s->g};
+    const ols_row r = {c, p, in, ints, opt, b, s, ch, y, !median_sum && nints == 1};
     int overflow = 0;
-    /* one integration: its median comes from the same pass as its fit */
-    const int one_pass = !median_sum && nints == 1;
     if (median_sum) {
         for (size_t x = 0; x < nx; x++) b->m[x] = median_sum[row0 + x] / median_nints;
-    } else if (!one_pass) {
+    } else if (!r.one_pass) {
         memset(b->m, 0, nx * sizeof(double));
         row_median_sums(c, p, in, b, s, ch, y);
         for (size_t x = 0; x < nx; x++) b->m[x] = b->m[x] / (double)nints;
@@ -320,94 +476,30 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
             st->inv_vp[x] = st->inv_vr[x] = st->slope_num[x] = st->inv_vr_cl[x] = 0.0;
         memset(st->state, OLS_STATE_INIT, nx);
     }
-    for (size_t i = 0; i < nints; i++) {
-        const size_t off = (keep && !median_sum && !one_pass)
-                               ? i * ng * nx
-                               : load_row(p, in, b, i, y, keep ? i : 0);
+    if (keep && !r.one_pass) {
+        /* Every integration of the row is in the buffer: a chunk's per-pixel values serve
+         * all its integrations (the median pass loaded them, else load them now). */
+        if (median_sum)
+            for (size_t i = 0; i < nints; i++) load_row(p, in, b, i, y, i);
+        /* the median pass's masks, when it kept them */
+        const uint8_t *cm = median_sum ? NULL : b->cm;
         for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
-            const float *bd0 = b->d + off + x0;
             chunk_consts(c, p, in, row0 + x0, P, ch);
-            /* Unflagged ramps (no optional products asked for) go through the vectorised
-             * path; the others one at a time. */
-            if (opt)
-                memset(ch->clean, 0, (size_t)P);
-            else
-                ols_clean_mask(c, bd0, b->g + off + x0, nx, P, ch->gain, ch->clean);
-            if (one_pass) {
-                ols_clean_medians(c, bd0, nx, P, ch->med, ch->w);
-                for (int x = 0; x < P; x++) {
-                    double m = ch->clean[x] ? ch->med[x] : 0.0;
-                    if (ng > 1 && isnan(m)) m = 0.0;
-                    b->m[x0 + x] = m / (double)nints;
-                }
-            }
-            double *cb_sl = ch->comb, *cb_vp = ch->comb + P, *cb_vr = ch->comb + 2 * P;
-            double *cb_err = ch->comb + 3 * P, *cb_ip = ch->comb + 4 * P, *cb_ir = ch->comb + 5 * P;
-            double *cb_sn = ch->comb + 6 * P, *cb_cl = ch->comb + 7 * P;
-            if (!opt) {
-                ols_clean_fit(c, bd0, nx, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->slope,
-                              ch->vp, ch->vr, ch->ve, ch->W, ch->work);
-                ols_clean_combine(c, P, ch->pdq, ch->slope, ch->vp, ch->vr, ch->ve, cb_sl, cb_vp,
-                                  cb_vr, cb_err, cb_ip, cb_ir, cb_sn, cb_cl);
-                /* every lane's products are written; the flagged lanes' are overwritten below */
-                const ols_soa stc = ols_soa_at(st, x0);
-                const size_t o = i * ints->plane_stride + row0 + x0;
-                ols_clean_apply(c, P, ch->clean, ch->pdq, cb_sl, cb_vp, cb_vr, cb_err, cb_ip,
-                                cb_ir, cb_sn, cb_cl, &stc, ints->slope + o,
-                                ints->var_poisson + o, ints->var_rnoise + o, ints->err + o,
-                                ints->dq + o);
-            }
-            /* the flagged lanes (all of them when the optional products are asked for) */
-            int nflag = 0;
-            uint8_t *restrict flagged = ch->flagged;
-            const uint8_t *restrict clean = ch->clean;
-            for (int xc = 0; xc < P; xc++) {
-                flagged[nflag] = (uint8_t)xc;
-                nflag += !clean[xc];
-            }
-            for (int f = 0; f < nflag; f++) {
-                const int xc = ch->flagged[f];
-                const size_t x = x0 + (size_t)xc, pix = row0 + x;
-                const double rn = ch->rn[xc], gain = ch->gain[xc], dark = ch->dark[xc];
-                const uint32_t pdq = ch->pdq[xc];
-                ols_int_result o;
-                const float *bd = b->d + off + x;
-                const uint8_t *bg = b->g + off + x;
-                const int ncr = ols_prepare(c, bd, bg, nx, zf_at(p, in, i, y, x), &r,
-                                            opt ? s->crmag : NULL);
-                if (one_pass) {
-                    double m = ols_median_rate(c, &r, s->tmp);
-                    if (ng > 1 && isnan(m)) m = 0.0;
-                    b->m[x] = m / (double)nints;
-                }
-                /* the CHARGELOSS recomputation reads the group DQ as given */
-                if (r.any_cl)
-                    for (size_t k = 0; k < ng; k++) s->gorig[k] = bg[k * nx];
-                ols_state sx = ols_soa_get(st, x);
-                ols_fit_integration(c, &r, s->gorig, rn, gain, dark, b->m[x], pdq, &sx, &o,
-                                    opt ? &s->so : NULL, s->segs, s->gtmp);
-                ols_soa_set(st, x, &sx);
-                write_products(ints, i * ints->plane_stride + pix, o.slope, o.var_p, o.var_r,
-                               o.err, o.dq);
-                if (!opt) continue;
-                if ((size_t)s->so.nseg > opt->max_segs || (size_t)ncr > opt->max_crs) {
-                    overflow++;
-                    continue;
-                }
-                for (int k = 0; k < s->so.nseg; k++) {
-                    const size_t q = (i * opt->max_segs + (size_t)k) * npix + pix;
-                    opt->slope[q] = (float)s->so.slope[k];
-                    opt->sigslope[q] = (float)s->so.sigslope[k];
-                    opt->var_poisson[q] = (float)s->so.var_p[k];
-                    opt->var_rnoise[q] = (float)s->so.var_r[k];
-                    opt->yint[q] = (float)s->so.yint[k];
-                    opt->sigyint[q] = (float)s->so.sigyint[k];
-                    opt->weights[q] = (float)s->so.weight[k];
-                }
-                opt->pedestal[i * npix + pix] = (float)o.pedestal;
-                for (int k = 0; k < ncr; k++)
-                    opt->crmag[(i * opt->max_crs + (size_t)k) * npix + pix] = (float)s->crmag[k];
+            if (!opt)
+                ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
+                                 ch->work);
+            for (size_t i = 0; i < nints; i++)
+                overflow += fit_chunk_int(&r, i, row_slot(p, in, b, i, y, i), x0, P, 1,
+                                          cm ? cm + i * nx + x0 : NULL);
+        }
+    } else {
+        for (size_t i = 0; i < nints; i++) {
+            const ols_src rs = load_row(p, in, b, i, y, 0);
+            for (size_t x0 = 0; x0 < nx; x0 += OLS_CHUNK) {
+                const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
+                chunk_consts(c, p, in, row0 + x0, P, ch);
+                overflow += fit_chunk_int(&r, i, rs, x0, P, 0, NULL);
             }
         }
     }
@@ -425,6 +517,26 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
     return overflow;
 }
 
+/* Whether the memory of [a, a + na) and [b, b + nb) (bytes) intersects. */
+static int spans_meet(const void *a, size_t na, const void *b, size_t nb) {
+    const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x < y + nb && y < x + na;
+}
+
+/* Whether any array of the products `o` (n planes of p->ny * p->nx) lies in the memory of
+ * the ramps or their group DQ. */
+static int products_overlap(const jw_ols_params *p, const jw_ols_input *in,
+                            const jw_ramp_products *o, size_t n) {
+    const size_t npix = p->ny * p->nx, nramp = p->nints * p->ngroups * npix;
+    const size_t span = ((n - 1) * o->plane_stride + npix) * 4;
+    const void *arr[5] = {o->slope, o->var_poisson, o->var_rnoise, o->err, o->dq};
+    for (int k = 0; k < 5; k++)
+        if (spans_meet(arr[k], span, in->data, nramp * sizeof(float)) ||
+            spans_meet(arr[k], span, in->gdq, nramp))
+            return 1;
+    return 0;
+}
+
 int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *median_sum,
                double median_nints, jw_ramp_products *ints, jw_ols_accum *acc,
                jw_ramp_products *rate, jw_ols_opt *opt, int n_threads) {
@@ -435,6 +547,11 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     if (st) return st;
     int errors = 0, overflow = 0;
     (void)n_threads;
+    /* The ramps are read in place unless a product lies in their memory, or a row spans so
+     * many planes (integrations x groups) that reading it a chunk at a time would touch
+     * more pages than the TLB holds: a copied row is then contiguous. */
+    const int direct = p->nints * p->ngroups <= 64 && !products_overlap(p, in, ints, p->nints) &&
+                       !(rate && products_overlap(p, in, rate, 1));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors, overflow)
 #endif
@@ -442,7 +559,8 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
         ols_scratch s;
         ols_rowbuf b;
         ols_chunk ch;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        const int bad =
+            rowbuf_alloc(&b, p, direct) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -501,7 +619,7 @@ int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_seg
     {
         ols_scratch s;
         ols_rowbuf b;
-        const int bad = rowbuf_alloc(&b, p) | scratch_alloc(&s, c.ng);
+        const int bad = rowbuf_alloc(&b, p, 1) | scratch_alloc(&s, c.ng);
         if (bad) {
             errors++;
         } else {
@@ -511,10 +629,10 @@ int jw_ols_count(const jw_ols_params *p, const jw_ols_input *in, size_t *max_seg
 #endif
             for (size_t y = 0; y < p->ny; y++)
                 for (size_t i = 0; i < p->nints; i++) {
-                    const size_t o = load_row(p, in, &b, i, y, 0);
+                    const ols_src rs = load_row(p, in, &b, i, y, 0);
                     for (size_t x = 0; x < nx; x++) {
                         const size_t ncr =
-                            (size_t)ols_prepare(&c, b.d + o + x, b.g + o + x, nx,
+                            (size_t)ols_prepare(&c, rs.d + x, rs.g + x, rs.s,
                                                 zf_at(p, in, i, y, x), &r, s.crmag);
                         const size_t nseg =
                             (r.g[0] & c.sat) ? 0 : (size_t)ols_segments(&c, r.g, s.segs);

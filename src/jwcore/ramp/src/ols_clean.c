@@ -3,13 +3,57 @@
  * Such a ramp is a single segment of every group, so its median rate and its fit need no
  * segmentation; written with the pixel loop innermost, the compiler vectorises them.  Each
  * lane performs exactly the operations of the general path (ols_pixel.c) in the same
- * order, so a pixel gets the same bits whichever path fits it.
+ * order, so a pixel gets the same bits whichever path fits it.  Divisions by the group
+ * time are correctly rounded quotients computed with fused multiply-adds (ols_qdiv) where
+ * the machine has them: the same numbers as the division, at a fraction of its cost.
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h> /* defines __GLIBC__ where there is one */
+#include <string.h>
 
+#include "median_tables.h"
 #include "ols_pixel.h"
+
+/* Eight doubles: GCC's generic vectors, lowered to the clone's registers (one AVX-512,
+ * two AVX or four SSE2 registers). */
+typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
+
+typedef float v8f __attribute__((vector_size(32)));
+
+/* m ? a : b, lane by lane (m all ones or all zeros); a macro, as functions taking or
+ * returning these vectors have a target-dependent ABI (and GCC warns about it) */
+#define V8D_SEL(m, a, b) ((v8d)(((m) & (v8l)(a)) | (~(m) & (v8l)(b))))
+
+/* Compare-exchange of two vectors: a[l] = b[l] < a[l] ? b[l] : a[l] and b[l] the other,
+ * the scalar path's selects lane by lane. */
+#define OLS_CX(a, b)                                                          \
+    do {                                                                      \
+        const v8l m_ = (b) < (a);                                             \
+        const v8d lo_ = (v8d)((m_ & (v8l)(b)) | (~m_ & (v8l)(a)));            \
+        (b) = (v8d)((m_ & (v8l)(a)) | (~m_ & (v8l)(b)));                      \
+        (a) = lo_;                                                            \
+    } while (0)
+
+/* Medians of the M values w[k * P + x] of the lanes of whole blocks of 8, by the network
+ * `net` (n comparators) known at compile time: unrolled, every value stays in a register.
+ * Returns the number of lanes done. */
+static inline __attribute__((always_inline)) int median_blocks(const double *w, int P,
+                                                               double *med, int M,
+                                                               const uint8_t (*net)[2], int n) {
+    int x0 = 0;
+    for (; x0 + 8 <= P; x0 += 8) {
+        v8d v[OLS_NET_MAX];
+        for (int k = 0; k < M; k++) memcpy(&v[k], w + (size_t)k * P + x0, sizeof(v8d));
+#pragma GCC unroll 1024
+        for (int k = 0; k < n; k++) OLS_CX(v[net[k][0]], v[net[k][1]]);
+        const int h = M >> 1;
+        const v8d r = (M & 1) ? v[h] : (v[h] + v[h - 1]) / 2.0;
+        memcpy(med + x0, &r, sizeof(v8d));
+    }
+    return x0;
+}
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define FORX _Pragma("GCC ivdep") for (int x = 0; x < P; x++)
@@ -17,10 +61,12 @@
 #define FORX for (int x = 0; x < P; x++)
 #endif
 
-/* On x86-64 glibc systems (ifunc) these are also compiled for AVX2 and picked at run time; without FMA
- * contraction every lane computes the same IEEE operations, so results do not change. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__)
-#define OLS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* On x86-64 glibc systems (ifunc) these are also compiled for AVX-512 and AVX2 with FMA
+ * (x86-64-v3) and picked at run time; without FMA contraction (C11 mode) every lane
+ * computes the same IEEE operations, and fma() is exact, so results do not change. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
+    !defined(JW_NO_CLONES)
+#define OLS_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define OLS_CLONES
 #endif
@@ -44,20 +90,65 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
                        double *w) {
     const int ng = c->ng, m = ng - 1;
     const double gt = c->gt;
+    const double rgt = c->rgt;
     for (int k = 0; k < ng; k++) {
         double *restrict wk = w + (size_t)k * P;
         const float *restrict d = bd + (size_t)k * stride;
-        FORX wk[x] = (double)d[x] / gt;
+        /* the values are floats: a finite one's quotient is in ols_qdiv's range, a zero's
+         * is its product (signed); the other lanes' medians are not used */
+        if (c->use_fma)
+            FORX {
+                const double a = (double)d[x];
+                const double q = ols_qdiv(a, gt, rgt);
+                wk[x] = a == 0.0 ? a * rgt : q;
+            }
+        else
+            FORX wk[x] = (double)d[x] / gt;
     }
     for (int k = 0; k < m; k++) {
         double *restrict w0 = w + (size_t)k * P;
         const double *restrict w1 = w + (size_t)(k + 1) * P;
         FORX w0[x] = w1[x] - w0[x];
     }
-    /* the compare-exchanges that put the median of the m differences in place */
+    /* whole blocks of 8 lanes by a network known at compile time */
+    int x0 = 0;
+    switch (m) {
+#define OLS_MED_CASE(M)                                                                \
+    case M:                                                                            \
+        x0 = median_blocks(w, P, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
+        break;
+        OLS_MED_CASE(2)
+        OLS_MED_CASE(3)
+        OLS_MED_CASE(4)
+        OLS_MED_CASE(5)
+        OLS_MED_CASE(6)
+        OLS_MED_CASE(7)
+        OLS_MED_CASE(8)
+        OLS_MED_CASE(9)
+        OLS_MED_CASE(10)
+        OLS_MED_CASE(11)
+        OLS_MED_CASE(12)
+        OLS_MED_CASE(13)
+        OLS_MED_CASE(14)
+        OLS_MED_CASE(15)
+        OLS_MED_CASE(16)
+        OLS_MED_CASE(17)
+        OLS_MED_CASE(18)
+        OLS_MED_CASE(19)
+        OLS_MED_CASE(20)
+        OLS_MED_CASE(21)
+        OLS_MED_CASE(22)
+        OLS_MED_CASE(23)
+        OLS_MED_CASE(24)
+#undef OLS_MED_CASE
+    default:
+        break;
+    }
+    if (x0 == P) return;
+    /* the other lanes: the same compare-exchanges, from the network built at run time */
     for (int k = 0; k < c->net_n; k++) {
         double *restrict a = w + (size_t)c->net_lo[k] * P, *restrict b = w + (size_t)c->net_hi[k] * P;
-        FORX {
+        for (int x = x0; x < P; x++) {
             const double u = a[x], v = b[x];
             a[x] = v < u ? v : u;
             b[x] = v < u ? u : v;
@@ -67,45 +158,197 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
     const double *restrict hi = w + (size_t)h * P;
     const double *restrict lo = w + (size_t)(h > 0 ? h - 1 : 0) * P;
     if (m & 1)
-        FORX med[x] = hi[x];
+        for (int x = x0; x < P; x++) med[x] = hi[x];
     else
-        FORX med[x] = (hi[x] + lo[x]) / 2.0;
+        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0;
 }
 
 OLS_CLONES
-void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
-                   const double *gain, const double *dark, const double *mrate, double *slope,
-                   double *var_p, double *var_r, double *var_e, float *W, double *work) {
+void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero, double *out) {
+    const uint8_t *restrict cl = clean;
+    const double *restrict md = med;
+    double *restrict o = out;
+    int64_t k64[OLS_CHUNK];
+    FORX k64[x] = cl[x] != 0;
+    FORX {
+        double m = k64[x] ? md[x] : 0.0;
+        o[x] = (nan_zero && m != m) ? 0.0 : m;
+    }
+}
+
+/* Quotients by the group time of the lanes ols_qdiv cannot take. */
+static void qdiv_fixup(const ols_ctx *c, int P, const double *a, double *q) {
+    for (int x = 0; x < P; x++)
+        if (!ols_qdiv_ok(a[x] * c->rgt)) q[x] = a[x] / c->gt;
+}
+
+/* q[x] = a[x] / gt for P lanes; returns the number of lanes left for qdiv_fixup. */
+static inline int qdiv_lanes(const ols_ctx *c, int P, const double *restrict a,
+                             double *restrict q) {
+    const double gt = c->gt, rgt = c->rgt;
+    int nbad = 0;
+    if (c->use_fma) {
+        FORX {
+            const double v = a[x];
+            nbad += !ols_qdiv_ok(v * rgt);
+            q[x] = ols_qdiv(v, gt, rgt);
+        }
+    } else {
+        FORX q[x] = a[x] / gt;
+    }
+    return nbad;
+}
+
+OLS_CLONES
+void ols_pixel_consts(const ols_ctx *c, int P, const float *gain, const float *readnoise,
+                      const float *dark, const uint32_t *pixeldq, double *gd, double *rn,
+                      double *dk, uint32_t *pdq, double *work) {
+    const float *restrict gn = gain, *restrict rd = readnoise;
+    double *restrict g = gd, *restrict q = work, *restrict r = rn, *restrict dd = dk;
+    FORX g[x] = (double)gn[x];
+    int nbad = 0;
+    if (c->use_fma) {
+        const double root = c->root, rroot = c->rroot;
+        FORX {
+            const double v = g[x];
+            nbad += !ols_qdiv_ok(v * rroot);
+            q[x] = ols_qdiv(v, root, rroot);
+        }
+        if (nbad)
+            for (int x = 0; x < P; x++)
+                if (!ols_qdiv_ok(g[x] * rroot)) q[x] = g[x] / root;
+    } else {
+        const double root = c->root;
+        FORX q[x] = g[x] / root;
+    }
+    FORX r[x] = (double)(float)((double)rd[x] * q[x]);
+    if (dark) {
+        const float *restrict dkf = dark;
+        FORX dd[x] = (double)dkf[x];
+    } else {
+        FORX dd[x] = 0.0;
+    }
+    const uint32_t *restrict pq = pixeldq;
+    uint32_t *restrict o = pdq;
+    const uint32_t bad = c->pdnu | c->pngval;
+    /* a gain that is not positive (or NaN) makes the pixel unusable */
+    FORX o[x] = pq[x] | (gn[x] > 0.0f ? 0u : bad);
+}
+
+OLS_CLONES
+void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *gain,
+                      const double *dark, const double *mrate, const uint32_t *pdq,
+                      const ols_clean_k *k, double *work) {
+    const double gt = c->gt, Ld = (double)c->ng, T = OLS_LARGE_VARIANCE_THRESHOLD;
+    const uint32_t invalid = c->pdnu | c->psat;
+    double *restrict rq = work, *restrict var_p = work + P;
+    /* rn / gt as ols_clean_fit's read-noise variance starts */
+    if (qdiv_lanes(c, P, rn, rq)) qdiv_fixup(c, P, rn, rq);
+    double *restrict invrn2 = k->invrn2, *restrict var_r = k->var_r;
+    FORX {
+        invrn2[x] = 1.0 / (rn[x] * rn[x]);
+        const double m = mrate[x];
+        var_p[x] = (m > 0.0 ? m + dark[x] : dark[x]) / (gt * gain[x] * (Ld - 1.0));
+        double rnum = rq[x];
+        rnum = 12.0 * rnum * rnum;
+        double rden = Ld * Ld * Ld - Ld;
+        rden = rden * gain[x] * gain[x];
+        var_r[x] = rnum / rden;
+    }
+    double *restrict ir_o = k->ir, *restrict ip_o = k->ip, *restrict vthr = k->vr_thr;
+    double *restrict o_vp = k->o_vp, *restrict o_vr = k->o_vr, *restrict o_err = k->o_err;
+    double *restrict cl_add = k->cl_add;
+    int64_t *restrict bad_o = k->bad;
+    FORX {
+        /* the sums of one segment, started from zero as in the general path */
+        const double var_e = var_p[x] + var_r[x];
+        const double ir = 0.0 + 1.0 / var_r[x];
+        const double ip = var_p[x] > 0.0 ? 0.0 + 1.0 / var_p[x] : 0.0;
+        const double ie = 0.0 + 1.0 / var_e;
+        double vp = ip > 0.0 ? 1.0 / ip : 0.0;
+        vp = vp >= T ? 0.0 : vp;
+        double vr = 1.0 / ir;
+        vr = vr >= T ? 0.0 : vr;
+        const double ve = 1.0 / ie;
+        double err = ve > T ? 0.0 : sqrt(ve);
+        const int64_t bad = (pdq[x] & invalid) != 0;
+        vthr[x] = vr;
+        vp = bad ? 0.0 : vp;
+        vr = bad ? 0.0 : vr;
+        err = bad ? 0.0 : err;
+        ir_o[x] = ir;
+        ip_o[x] = ip;
+        o_vp[x] = vp;
+        o_vr[x] = vr;
+        o_err[x] = err;
+        cl_add[x] = vr > 0.0 ? 1.0 / vr : 0.0;
+        bad_o[x] = bad;
+    }
+}
+
+OLS_CLONES
+void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
+                     const double *gain, const double *invrn2, double *slope, double *work) {
     const int L = c->ng;
-    const double gt = c->gt, Ld = (double)L;
     double *restrict sumw = work, *restrict sumx = work + P, *restrict sumxx = work + 2 * P;
     double *restrict sumy = work + 3 * P, *restrict sumxy = work + 4 * P;
-    double *restrict invrn2 = work + 5 * P, *restrict snr = work + 6 * P;
+    double *restrict pd = work + 5 * P;
     const float *restrict d0 = bd, *restrict dl = bd + (size_t)(L - 1) * stride;
     FORX {
-        /* signal-to-noise of the ramp picks the weighting exponent */
+        /* signal-to-noise of the ramp picks the weighting exponent (by selects) */
         const double diff = (double)dl[x] - (double)d0[x];
         const double den = rn[x] * rn[x] + diff * gain[x];
         const double S = diff * gain[x] / sqrt(den);
-        snr[x] = (den <= 0.0 || gain[x] == 0.0) ? 0.0 : (S < 0.0 ? 0.0 : S);
-        invrn2[x] = 1.0 / (rn[x] * rn[x]);
+        double s = (den <= 0.0 || gain[x] == 0.0) ? 0.0 : (S < 0.0 ? 0.0 : S);
+        pd[x] = 5.0 - (double)(s < 5.0) - (double)(s < 10.0) - (double)(s < 20.0) -
+                (double)(s < 50.0) - (double)(s < 100.0);
         sumw[x] = sumx[x] = sumxx[x] = sumy[x] = sumxy[x] = 0.0;
     }
     if (L <= OLS_WTAB_LMAX) {
-        /* each pixel's weight row chosen among the six exponents by selects */
-        double *restrict pd = snr;
-        FORX {
-            const double s = snr[x];
-            pd[x] = 5.0 - (double)(s < 5.0) - (double)(s < 10.0) - (double)(s < 20.0) -
-                    (double)(s < 50.0) - (double)(s < 100.0);
-        }
         const float *tb = c->wtab + c->wtab_off[L];
-        for (int k = 0; k < L; k++) {
+        /* whole blocks of 8 lanes with their sums in registers over the groups */
+        int x0 = 0;
+        v8d wt[6 * OLS_WTAB_LMAX]; /* the weights, broadcast */
+        if (P >= 8)
+            for (int k = 0; k < 6 * L; k++)
+                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[k];
+        for (; x0 + 8 <= P; x0 += 8) {
+            v8d pv, il;
+            memcpy(&pv, pd + x0, sizeof pv);
+            memcpy(&il, invrn2 + x0, sizeof il);
+            const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
+            v8d sw = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx = sw, sxx = sw, sy = sw, sxy = sw;
+            for (int k = 0; k < L; k++) {
+                const double xk = (double)k + 0.0;
+                v8d wv = wt[5 * L + k];
+                wv = V8D_SEL(m4, wt[4 * L + k], wv);
+                wv = V8D_SEL(m3, wt[3 * L + k], wv);
+                wv = V8D_SEL(m2, wt[2 * L + k], wv);
+                wv = V8D_SEL(m1, wt[L + k], wv);
+                wv = V8D_SEL(m0, wt[k], wv);
+                const v8d w = wv * il;
+                v8f yf;
+                memcpy(&yf, bd + (size_t)k * stride + x0, sizeof yf);
+                const v8d y = __builtin_convertvector(yf, v8d);
+                const v8d xw = xk * w;
+                sw += w;
+                sx += xw;
+                sxx += xk * xw;
+                sy += y * w;
+                sxy += y * xw;
+            }
+            memcpy(sumw + x0, &sw, sizeof sw);
+            memcpy(sumx + x0, &sx, sizeof sx);
+            memcpy(sumxx + x0, &sxx, sizeof sxx);
+            memcpy(sumy + x0, &sy, sizeof sy);
+            memcpy(sumxy + x0, &sxy, sizeof sxy);
+        }
+        for (int k = 0; k < L && x0 < P; k++) {
             const double xk = (double)k + 0.0;
             const double w0 = tb[k], w1 = tb[L + k], w2 = tb[2 * L + k], w3 = tb[3 * L + k];
             const double w4 = tb[4 * L + k], w5 = tb[5 * L + k];
             const float *restrict d = bd + (size_t)k * stride;
-            FORX {
+            for (int x = x0; x < P; x++) {
                 double wv = w5;
                 wv = pd[x] < 4.5 ? w4 : wv;
                 wv = pd[x] < 3.5 ? w3 : wv;
@@ -123,17 +366,11 @@ void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, cons
             }
         }
     } else {
-        for (int x = 0; x < P; x++) {
-            const double s = snr[x];
-            const int pidx = 5 - (s < 5.0) - (s < 10.0) - (s < 20.0) - (s < 50.0) - (s < 100.0);
-            for (int k = 0; k < L; k++) W[(size_t)k * P + x] = ols_weight(c, L, pidx, k);
-        }
         for (int k = 0; k < L; k++) {
             const double xk = (double)k + 0.0;
-            const float *restrict wk = W + (size_t)k * P;
             const float *restrict d = bd + (size_t)k * stride;
-            FORX {
-                const double w = (double)wk[x] * invrn2[x];
+            for (int x = 0; x < P; x++) {
+                const double w = (double)ols_weight(c, L, (int)pd[x], k) * invrn2[x];
                 const double y = (double)d[x];
                 const double xw = xk * w;
                 sumw[x] += w;
@@ -144,68 +381,30 @@ void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, cons
             }
         }
     }
+    double *restrict q = sumy; /* num / den, reusing a sum no longer needed */
     FORX {
         const double den = sumw[x] * sumxx[x] - sumx[x] * sumx[x];
         const double num = sumw[x] * sumxy[x] - sumx[x] * sumy[x];
         const double invden = 1.0 / den;
-        slope[x] = (num * invden) / gt;
-        const double m = mrate[x];
-        var_p[x] = (m > 0.0 ? m + dark[x] : dark[x]) / (gt * gain[x] * (Ld - 1.0));
-        double rnum = rn[x] / gt;
-        rnum = 12.0 * rnum * rnum;
-        double rden = Ld * Ld * Ld - Ld;
-        rden = rden * gain[x] * gain[x];
-        var_r[x] = rnum / rden;
-        var_e[x] = var_p[x] + var_r[x];
+        q[x] = num * invden;
     }
+    if (qdiv_lanes(c, P, q, slope)) qdiv_fixup(c, P, q, slope);
 }
 
 OLS_CLONES
-void ols_clean_combine(const ols_ctx *c, int P, const uint32_t *pdq, const double *slope,
-                       const double *var_p, const double *var_r, const double *var_e,
-                       double *o_slope, double *o_vp, double *o_vr, double *o_err,
-                       double *inv_p, double *inv_r, double *snum, double *cl_add) {
-    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
-    const uint32_t invalid = c->pdnu | c->psat;
-    FORX {
-        /* the sums of one segment, started from zero as in the general path */
-        const double ir = 0.0 + 1.0 / var_r[x];
-        const double ip = var_p[x] > 0.0 ? 0.0 + 1.0 / var_p[x] : 0.0;
-        const double ie = 0.0 + 1.0 / var_e[x];
-        const double sn = 0.0 + slope[x] / var_r[x];
-        double vp = ip > 0.0 ? 1.0 / ip : 0.0;
-        vp = vp >= T ? 0.0 : vp;
-        double vr = 1.0 / ir;
-        vr = vr >= T ? 0.0 : vr;
-        const double ve = 1.0 / ie;
-        double err = ve > T ? 0.0 : sqrt(ve);
-        double sl = sn * vr;
-        const int bad = (pdq[x] & invalid) != 0;
-        sl = bad ? NAN : sl;
-        vp = bad ? 0.0 : vp;
-        vr = bad ? 0.0 : vr;
-        err = bad ? 0.0 : err;
-        o_slope[x] = sl;
-        o_vp[x] = vp;
-        o_vr[x] = vr;
-        o_err[x] = err;
-        inv_p[x] = ip;
-        inv_r[x] = ir;
-        snum[x] = sn;
-        cl_add[x] = vr > 0.0 ? 1.0 / vr : 0.0;
-    }
-}
-
-OLS_CLONES
-void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
-                     const double *sl, const double *vp, const double *vr, const double *err,
-                     const double *inv_p, const double *inv_r, const double *snum,
-                     const double *cl_add, const ols_soa *st, float *o_slope, float *o_vp,
-                     float *o_vr, float *o_err, uint32_t *o_dq) {
+void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
+                   const ols_clean_k *k, const double *slope, const ols_soa *st, float *o_slope,
+                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq) {
     double *restrict ivp = st->inv_vp, *restrict ivr = st->inv_vr;
     double *restrict sn = st->slope_num, *restrict ivc = st->inv_vr_cl;
     uint8_t *restrict state = st->state;
     const uint8_t *restrict cl = clean;
+    const double *restrict var_r = k->var_r, *restrict vthr = k->vr_thr;
+    const double *restrict ir = k->ir, *restrict ip = k->ip, *restrict cla = k->cl_add;
+    const double *restrict kvp = k->o_vp, *restrict kvr = k->o_vr, *restrict kerr = k->o_err;
+    const int64_t *restrict bad = k->bad;
+    float *restrict a = o_slope, *restrict b = o_vp, *restrict r = o_vr, *restrict e = o_err;
+    uint32_t *restrict q = o_dq;
     /* The byte flags are widened to the lanes they select first: selects on bytes next to
      * doubles keep the compiler from vectorising. */
     int64_t k64[OLS_CHUNK];
@@ -216,30 +415,29 @@ void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32
      * is computed and the kept one selected (an addition under a condition is not
      * if-converted, as it might raise a floating-point exception the source would not) */
     FORX {
-        const int64_t k = k64[x];
-        const double a = ivp[x], b = ivr[x], s = sn[x], d = ivc[x];
-        const double a1 = a + inv_p[x], b1 = b + inv_r[x], s1 = s + snum[x], d1 = d + cl_add[x];
-        ivp[x] = (k & (inv_p[x] > 0.0)) ? a1 : a;
-        ivr[x] = k ? b1 : b;
-        sn[x] = k ? s1 : s;
-        ivc[x] = (k & (vr[x] > 0.0)) ? d1 : d;
+        const int64_t kk = k64[x];
+        const double snum = 0.0 + slope[x] / var_r[x];
+        double sl = snum * vthr[x];
+        sl = bad[x] ? NAN : sl;
+        const double s0 = ivp[x], s1 = ivr[x], s2 = sn[x], s3 = ivc[x];
+        const double t0 = s0 + ip[x], t1 = s1 + ir[x], t2 = s2 + snum, t3 = s3 + cla[x];
+        ivp[x] = (kk & (ip[x] > 0.0)) ? t0 : s0;
+        ivr[x] = kk ? t1 : s1;
+        sn[x] = kk ? t2 : s2;
+        ivc[x] = (kk & (kvr[x] > 0.0)) ? t3 : s3;
+        a[x] = (float)sl;
+        b[x] = (float)kvp[x];
+        r[x] = (float)kvr[x];
+        e[x] = (float)kerr[x];
     }
     const uint32_t keep_dnu = ~OLS_ALL_DNU, keep_sat = ~OLS_ALL_SAT;
     const uint32_t pdnu = c->pdnu, psat = c->psat;
     FORX {
         uint32_t s = state[x];
-        const int32_t k = k32[x];
-        s = (k & ((pdq[x] & pdnu) == 0)) ? (s & keep_dnu) : s;
-        s = (k & ((pdq[x] & psat) == 0)) ? (s & keep_sat) : s;
+        const int32_t kk = k32[x];
+        s = (kk & ((pdq[x] & pdnu) == 0)) ? (s & keep_dnu) : s;
+        s = (kk & ((pdq[x] & psat) == 0)) ? (s & keep_sat) : s;
         state[x] = (uint8_t)s;
-    }
-    float *restrict a = o_slope, *restrict b = o_vp, *restrict r = o_vr, *restrict e = o_err;
-    uint32_t *restrict q = o_dq;
-    FORX {
-        a[x] = (float)sl[x];
-        b[x] = (float)vp[x];
-        r[x] = (float)vr[x];
-        e[x] = (float)err[x];
         q[x] = pdq[x];
     }
 }
@@ -248,25 +446,60 @@ void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32
  * before the double-precision part, so that each loop vectorises. */
 #define OLS_FINISH_BLOCK 256
 
+/* The double-precision part of ols_finish_row for m pixels; with_cl: some pixel has a
+ * CHARGELOSS integration (else its read-noise variance is not computed). */
+static inline __attribute__((always_inline)) void
+finish_block(int m, int with_cl, const double *restrict ivp, const double *restrict ivr,
+             const double *restrict sn, const double *restrict ivc, const int64_t *restrict bad,
+             const int64_t *restrict anycl, float *restrict o_s, float *restrict o_p,
+             float *restrict o_r, float *restrict o_e) {
+    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
+    /* The divisions and products are computed on every lane and the results selected:
+     * an operation under a condition is not if-converted (it might raise an exception
+     * the source would not), and the loop would stay scalar. */
+    for (int x = 0; x < m; x++) {
+        double vp = ivp[x], vr = ivr[x], s = sn[x];
+        const double inv_vp = 1.0 / vp, inv_vr = 1.0 / vr;
+        vp = vp > 0.0 ? inv_vp : vp;
+        vp = (vp >= T || vp < 0.0) ? 0.0 : vp;
+        vr = vr > 0.0 ? inv_vr : vr;
+        vr = vr >= T ? 0.0 : vr;
+        double e = sqrt(vp + vr);
+        const int64_t b = bad[x];
+        s = b ? NAN : s;
+        vp = b ? 0.0 : vp;
+        vr = b ? 0.0 : vr;
+        e = b ? 0.0 : e;
+        const double sv = s * vr;
+        s = isnan(s) ? s : sv;
+        if (with_cl) {
+            const double inv_cl = 1.0 / ivc[x];
+            double vc = ivc[x] > 0.0 ? inv_cl : vr;
+            vc = vc >= T ? 0.0 : vc;
+            vr = anycl[x] ? vc : vr;
+        }
+        o_s[x] = (float)s;
+        o_p[x] = (float)vp;
+        o_r[x] = (float)vr;
+        o_e[x] = (float)e;
+    }
+}
+
 OLS_CLONES
 void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_t *pixeldq,
                     const float *gain, float *slope, float *var_p, float *var_r, float *err,
                     uint32_t *dq) {
-    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
     const uint32_t invalid = c->pdnu | c->psat, nogain = c->pdnu | c->pngval;
     const uint32_t pjump = c->pjump, ppers = c->ppers, pdnu = c->pdnu, psat = c->psat;
     int64_t bad[OLS_FINISH_BLOCK], anycl[OLS_FINISH_BLOCK];
     /* stcal's finishing rules, written with selects */
     for (size_t x0 = 0; x0 < n; x0 += OLS_FINISH_BLOCK) {
         const int m = (int)(n - x0 < OLS_FINISH_BLOCK ? n - x0 : OLS_FINISH_BLOCK);
-        const double *restrict ivp = st->inv_vp + x0, *restrict ivr = st->inv_vr + x0;
-        const double *restrict sn = st->slope_num + x0, *restrict ivc = st->inv_vr_cl + x0;
         const uint8_t *restrict state = st->state + x0;
         const uint32_t *restrict pq = pixeldq + x0;
         const float *restrict g = gain + x0;
-        float *restrict o_s = slope + x0, *restrict o_p = var_p + x0;
-        float *restrict o_r = var_r + x0, *restrict o_e = err + x0;
         uint32_t *restrict o_q = dq + x0;
+        int64_t any_cl = 0;
         for (int x = 0; x < m; x++) {
             const uint32_t sb = state[x];
             uint32_t q = pq[x] | (g[x] > 0.0f ? 0u : nogain);
@@ -276,34 +509,17 @@ void ols_finish_row(const ols_ctx *c, size_t n, const ols_soa *st, const uint32_
             q |= (sb & OLS_ALL_SAT) ? psat : 0u;
             bad[x] = (q & invalid) != 0;
             anycl[x] = (sb & OLS_ANY_CL) != 0;
+            any_cl |= anycl[x];
             q |= (sb & OLS_ANY_SAT) ? psat : 0u;
             o_q[x] = q;
         }
-        /* The divisions and products are computed on every lane and the results selected:
-         * an operation under a condition is not if-converted (it might raise an exception
-         * the source would not), and the loop would stay scalar. */
-        for (int x = 0; x < m; x++) {
-            double vp = ivp[x], vr = ivr[x], s = sn[x];
-            const double inv_vp = 1.0 / vp, inv_vr = 1.0 / vr, inv_cl = 1.0 / ivc[x];
-            vp = vp > 0.0 ? inv_vp : vp;
-            vp = (vp >= T || vp < 0.0) ? 0.0 : vp;
-            vr = vr > 0.0 ? inv_vr : vr;
-            vr = vr >= T ? 0.0 : vr;
-            double e = sqrt(vp + vr);
-            const int64_t b = bad[x];
-            s = b ? NAN : s;
-            vp = b ? 0.0 : vp;
-            vr = b ? 0.0 : vr;
-            e = b ? 0.0 : e;
-            const double sv = s * vr;
-            s = isnan(s) ? s : sv;
-            double vc = ivc[x] > 0.0 ? inv_cl : vr;
-            vc = vc >= T ? 0.0 : vc;
-            vr = anycl[x] ? vc : vr;
-            o_s[x] = (float)s;
-            o_p[x] = (float)vp;
-            o_r[x] = (float)vr;
-            o_e[x] = (float)e;
-        }
+        const double *ivp = st->inv_vp + x0, *ivr = st->inv_vr + x0;
+        const double *sn = st->slope_num + x0, *ivc = st->inv_vr_cl + x0;
+        if (any_cl)
+            finish_block(m, 1, ivp, ivr, sn, ivc, bad, anycl, slope + x0, var_p + x0,
+                         var_r + x0, err + x0);
+        else
+            finish_block(m, 0, ivp, ivr, sn, ivc, bad, anycl, slope + x0, var_p + x0,
+                         var_r + x0, err + x0);
     }
 }

@@ -27,6 +27,9 @@
 typedef struct {
     int ng;
     double gt, ft, one_group_time, ped_tmp;
+    double rgt;  /* 1 / gt, correctly rounded (for ols_qdiv) */
+    double root, rroot; /* sqrt(2 nframes) and its reciprocal */
+    int use_fma; /* fma() is a hardware instruction here (see ols_qdiv) */
     int suppress;
     uint8_t dnu, sat, jump, pers, cl; /* group flags */
     uint32_t pdnu, psat, pjump, ppers, pngval;
@@ -98,6 +101,25 @@ static inline float ols_weight(const ols_ctx *c, int L, int pidx, int k) {
     return powf((float)fabs(((double)k - mid) * invmid), (float)OLS_POWERS[pidx]);
 }
 
+/* a / b correctly rounded, from rb = 1 / b (correctly rounded) with fused multiply-adds:
+ * two Newton corrections of the quotient a * rb (Markstein's theorem: once the quotient is
+ * within an ulp, q + (a - b q) rb rounds to the quotient of a by b).  Valid when neither
+ * a * rb nor the residuals leave the normal range: callers check |a * rb| with
+ * ols_qdiv_ok and divide the other lanes.  Only worth it where fma() is an instruction. */
+static inline double ols_qdiv(double a, double b, double rb) {
+    double q = a * rb;
+    double r = fma(-q, b, a);
+    q = fma(r, rb, q);
+    r = fma(-q, b, a);
+    return fma(r, rb, q);
+}
+
+/* a * rb lies where ols_qdiv is exact (also false for 0, infinities and NaN). */
+static inline int ols_qdiv_ok(double q0) {
+    const double m = fabs(q0);
+    return m >= 0x1p-800 && m <= 0x1p800;
+}
+
 /* A fitted segment. */
 typedef struct {
     double slope, sigslope, var_p, var_r, var_e, yint, sigyint, weight;
@@ -126,34 +148,51 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
                          ols_state *st, ols_int_result *o, ols_seg_out *so, ols_seg *segs,
                          uint8_t *tmp);
 
-/* ols_fit_integration's arithmetic for P unflagged ramps whose single segments are fitted:
- * the integration products and the exposure sums to add (inv_p only when positive;
- * cl_add to inv_vr_cl when the variance is positive). */
-void ols_clean_combine(const ols_ctx *c, int P, const uint32_t *pdq, const double *slope,
-                       const double *var_p, const double *var_r, const double *var_e,
-                       double *o_slope, double *o_vp, double *o_vr, double *o_err,
-                       double *inv_p, double *inv_r, double *snum, double *cl_add);
-
 /* Ramps with no flagged group, P pixels at a time (ols_clean.c).  Arrays of groups are
- * read with `stride` between groups; per-pixel arrays are [P]. */
+ * read with `stride` between groups; per-pixel arrays are [P].  Such a ramp is one segment
+ * of all ng groups, so its read-noise and Poisson variances, and every value derived from
+ * them alone, are the same in each integration: ols_clean_consts computes them once per
+ * pixel, ols_clean_slope and ols_clean_int the rest for each integration. */
+/* Per-pixel inputs of P pixels of a row (any ramp): read noise per frame in electrons as
+ * stcal derives it (rn * gain / sqrt(2 nframes), rounded to float), gain and dark current
+ * (dark NULL: zero) as doubles, and the pixel DQ with DO_NOT_USE + NO_GAIN_VALUE for bad
+ * gains.  work: scratch [2 * P]. */
+void ols_pixel_consts(const ols_ctx *c, int P, const float *gain, const float *readnoise,
+                      const float *dark, const uint32_t *pixeldq, double *gd, double *rn,
+                      double *dk, uint32_t *pdq, double *work);
 void ols_clean_mask(const ols_ctx *c, const float *bd, const uint8_t *bg, size_t stride, int P,
                     const double *gain, uint8_t *clean);
 /* w: scratch [ng * P] */
 void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, double *med,
                        double *w);
-/* W: scratch [ng * P] floats, work: [7 * P] */
-void ols_clean_fit(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
-                   const double *gain, const double *dark, const double *mrate, double *slope,
-                   double *var_p, double *var_r, double *var_e, float *W, double *work);
 
-/* The rest of ols_fit_integration for the unflagged lanes of a chunk (clean[x]): the
- * exposure sums `st` updated from ols_clean_combine's values, and the integration products
- * written for every lane (the caller overwrites the flagged lanes'). */
-void ols_clean_apply(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
-                     const double *sl, const double *vp, const double *vr, const double *err,
-                     const double *inv_p, const double *inv_r, const double *snum,
-                     const double *cl_add, const ols_soa *st, float *o_slope, float *o_vp,
-                     float *o_vr, float *o_err, uint32_t *o_dq);
+/* out[x] = the median of an unflagged lane (clean[x]), else 0; NaN medians are 0 when
+ * nan_zero (several groups). */
+void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero, double *out);
+
+/* The per-pixel values of unflagged ramps (see ols_clean_consts), [P] each. */
+typedef struct {
+    double *invrn2;      /* 1 / rn^2 */
+    double *var_r;       /* read-noise variance of the segment */
+    double *ir, *ip;     /* its inverse read-noise and Poisson variances (exposure sums) */
+    double *vr_thr;      /* integration read-noise variance, thresholded */
+    double *o_vp, *o_vr, *o_err; /* integration products (zero for an invalid pixel) */
+    double *cl_add;      /* added to the CHARGELOSS read-noise sum */
+    int64_t *bad;        /* the pixel DQ makes the integration's slope NaN */
+} ols_clean_k;
+
+/* rn, gain, dark, mrate, pdq: [P] inputs; work: scratch [3 * P]. */
+void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *gain,
+                      const double *dark, const double *mrate, const uint32_t *pdq,
+                      const ols_clean_k *k, double *work);
+/* Slope of each lane's single segment (DN/s).  work: scratch [6 * P] */
+void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
+                     const double *gain, const double *invrn2, double *slope, double *work);
+/* An integration of the unflagged lanes (clean[x]): the exposure sums `st` updated and the
+ * integration products written for every lane (the caller overwrites the flagged lanes'). */
+void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
+                   const ols_clean_k *k, const double *slope, const ols_soa *st, float *o_slope,
+                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq);
 
 /* Exposure products of n pixels from their sums (bad gains add DO_NOT_USE and NO_GAIN_VALUE
  * to pixeldq): the inverse-variance combination of the integrations, stcal's flag rules. */

@@ -57,6 +57,20 @@ cdef int _same2(Py_ssize_t *shape, Py_ssize_t a, Py_ssize_t b) except -1:
     return 0
 
 
+cdef int _rate_shapes(float[:, ::1] r_slope, uint32_t[:, ::1] r_dq,
+                      float[:, ::1] r_var_poisson, float[:, ::1] r_var_rnoise,
+                      float[:, ::1] r_err, float[:, ::1] r_chisq,
+                      Py_ssize_t ny, Py_ssize_t nx) except -1:
+    """The six exposure (rate) outputs are all (ny, nx)."""
+    _same2(r_slope.shape, ny, nx)
+    _same2(r_dq.shape, ny, nx)
+    _same2(r_var_poisson.shape, ny, nx)
+    _same2(r_var_rnoise.shape, ny, nx)
+    _same2(r_err.shape, ny, nx)
+    _same2(r_chisq.shape, ny, nx)
+    return 0
+
+
 def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         const uint32_t[:, ::1] pixeldq, const float[:, ::1] readnoise,
         const float[:, ::1] gain, const float[:, ::1] dark, const float[:, :, ::1] zeroframe,
@@ -102,12 +116,7 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         if (r_dq is None or r_var_poisson is None or r_var_rnoise is None or r_err is None
                 or r_chisq is None):
             raise ValueError("the rate outputs go together")
-        _same2(r_slope.shape, ny, nx)
-        _same2(r_dq.shape, ny, nx)
-        _same2(r_var_poisson.shape, ny, nx)
-        _same2(r_var_rnoise.shape, ny, nx)
-        _same2(r_err.shape, ny, nx)
-        _same2(r_chisq.shape, ny, nx)
+        _rate_shapes(r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, ny, nx)
     cdef jw_likely_params p
     p.nints, p.ngroups, p.ny, p.nx = nints, ng, ny, nx
     p.alpha_ph, p.alpha_rn = &alpha_ph[0], &alpha_rn[0]
@@ -153,12 +162,7 @@ def combine(const float[:, :, ::1] slope, const uint32_t[:, :, ::1] dq,
     _same3(var_poisson.shape, nints, ny, nx)
     _same3(var_rnoise.shape, nints, ny, nx)
     _same3(chisq.shape, nints, ny, nx)
-    _same2(r_slope.shape, ny, nx)
-    _same2(r_dq.shape, ny, nx)
-    _same2(r_var_poisson.shape, ny, nx)
-    _same2(r_var_rnoise.shape, ny, nx)
-    _same2(r_err.shape, ny, nx)
-    _same2(r_chisq.shape, ny, nx)
+    _rate_shapes(r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, ny, nx)
     if slope.size == 0:
         return
     cdef int code

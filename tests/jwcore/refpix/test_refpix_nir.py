@@ -179,6 +179,26 @@ def test_full_frame_matches_reference(rng, odd_even, side):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("length", [1, 10, 11, 60])
+def test_side_running_median_edge_cases(rng, length):
+    """The sliding window of the side medians: ties (integer values), NaN and DO_NOT_USE side
+    pixels, windows with no usable pixel on one side, reflected ends, even lengths, and the
+    float32 first group then float64 groups."""
+    data = np.round(ramps(rng, 1, 3, 2048, 2048) / 4.0)
+    data[0, :, 0:3, 1] = np.nan  # in the reflected window of the first rows
+    data[0, 1, 2047, 2045] = np.nan
+    data[0, 2, 1000:1003, 2044:2048] = np.nan
+    dq = np.zeros((2048, 2048), np.uint32)
+    dq[500:600, :4] = DNU  # windows with no usable left pixel
+    dq[1500:1503, 2044:2046] = DNU
+    dq[2040:2048, 2] = DNU
+    expected = reference(data, dq, -1, 2, length=length)
+    got = subtract_refpix_nir(
+        data, dq, fastaxis=-1, slowaxis=2, side_smoothing_length=length, n_threads=2
+    )
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("fast,slow", ORIENTATIONS)
 @pytest.mark.parametrize("odd_even", [True, False])
 def test_single_output_subarray_matches_reference(rng, fast, slow, odd_even):

@@ -22,7 +22,6 @@ typedef struct {
     float *bf;         /* gather buffer, float32 precision */
     double *bd;        /* gather buffer, float64 precision */
     double *lev_cls;   /* [ncls] level subtracted from each class (0 when none) */
-    float *row;        /* [nx] copy of the row being corrected in place */
     rp_side_work side; /* side-pixel work space */
 } nir_scratch;
 
@@ -39,7 +38,6 @@ static void scratch_free(nir_scratch *sc) {
     free(sc->bf);
     free(sc->bd);
     free(sc->lev_cls);
-    free(sc->row);
     rp_side_free(&sc->side);
 }
 
@@ -49,8 +47,7 @@ static int scratch_alloc(nir_scratch *sc, const rp_nir_plan *p) {
     sc->bf = (float *)malloc(nset * sizeof(float));
     sc->bd = (double *)malloc(nset * sizeof(double));
     sc->lev_cls = (double *)calloc((size_t)p->ncls + 1, sizeof(double));
-    sc->row = (float *)malloc((p->nx + 1) * sizeof(float));
-    int bad = !sc->bf || !sc->bd || !sc->lev_cls || !sc->row;
+    int bad = !sc->bf || !sc->bd || !sc->lev_cls;
     if (!bad && p->side_mode != RP_SIDE_NONE) bad = rp_side_alloc(&sc->side, p) != 0;
     if (bad) {
         scratch_free(sc);
@@ -91,10 +88,13 @@ static void class_levels(const rp_nir_plan *p, const float *plane, int f32, nir_
     }
 }
 
-/* Subtract the class levels (and the side signal) from stored row y; a and b never alias
- * (in-place calls go through a row copy) so that the loops vectorize. */
-static void apply_row(const rp_nir_plan *p, const float *restrict a, float *restrict b,
-                      size_t y, int f32, const double *restrict ll, const double *restrict sig) {
+/* Subtract the class levels (and the side signal) from stored row y, a into b: each output
+ * depends only on the input of the same pixel, so b may be a itself.  Inlined into the two
+ * callers below, which tell the compiler whether they are one array or two, so that the
+ * loops vectorize either way. */
+static inline __attribute__((always_inline)) void
+apply_row_impl(const rp_nir_plan *p, const float *a, float *b, size_t y, int f32,
+               const double *restrict ll, const double *restrict sig) {
     const size_t nx = p->nx, nr = p->nrows_det;
     if (!sig) {
         /* float32 buffer: the level (float32 or float64 scalar) is subtracted and the
@@ -143,6 +143,27 @@ static void apply_row(const rp_nir_plan *p, const float *restrict a, float *rest
             for (size_t x = 0; x < nx; x++) b[x] = (float)(((double)a[x] - l) - srow[cr[x]]);
         }
     }
+}
+
+/* On x86-64 glibc systems (ifunc) the row loops are also compiled for AVX-512 and AVX2 and
+ * picked at run time: the same IEEE operations on wider registers (contraction is off). */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__GLIBC__) && !defined(__clang__) && \
+    !defined(JW_NO_CLONES)
+#define RP_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#else
+#define RP_CLONES
+#endif
+
+RP_CLONES
+static void apply_row(const rp_nir_plan *p, const float *restrict a, float *restrict b,
+                      size_t y, int f32, const double *restrict ll, const double *restrict sig) {
+    apply_row_impl(p, a, b, y, f32, ll, sig);
+}
+
+RP_CLONES
+static void apply_row_inplace(const rp_nir_plan *p, float *restrict b, size_t y, int f32,
+                              const double *restrict ll, const double *restrict sig) {
+    apply_row_impl(p, b, b, y, f32, ll, sig);
 }
 
 /* Phase 1 for one group: the level of each stored line and, with side pixels, the signal
@@ -211,11 +232,11 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
             const int f32 = !side || (g == 0 && first_f32);
             const float *a = in + g * npix + y * p->nx;
             float *b = out + g * npix + y * p->nx;
-            if (a == b) {
-                memcpy(sc.row, a, p->nx * sizeof(float));
-                a = sc.row;
-            }
-            apply_row(p, a, b, y, f32, lev_all + g * nline, side ? sig_all + g * nsig : NULL);
+            const double *ll = lev_all + g * nline, *sig = side ? sig_all + g * nsig : NULL;
+            if (a == b)
+                apply_row_inplace(p, b, y, f32, ll, sig);
+            else
+                apply_row(p, a, b, y, f32, ll, sig);
         }
         if (ok) scratch_free(&sc);
         free(cls_lev);

@@ -65,6 +65,57 @@ static inline size_t reflect(long q, long n) {
     return (size_t)q;
 }
 
+/* A running-median window: its non-NaN values kept sorted, and how many NaN it holds. */
+typedef struct {
+    double *s;
+    size_t n, nnan;
+} sorted_win;
+
+static void win_add(sorted_win *w, double v) {
+    if (isnan(v)) {
+        w->nnan++;
+        return;
+    }
+    size_t i = w->n;
+    for (; i > 0 && w->s[i - 1] > v; i--) w->s[i] = w->s[i - 1];
+    w->s[i] = v;
+    w->n++;
+}
+
+/* Remove one value equal to v (the window holds it: it was added before). */
+static void win_remove(sorted_win *w, double v) {
+    if (isnan(v)) {
+        w->nnan--;
+        return;
+    }
+    size_t lo = 0, hi = w->n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (w->s[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(w->s + lo, w->s + lo + 1, (w->n - lo - 1) * sizeof(double));
+    w->n--;
+}
+
+/* Add (sign > 0) or remove the usable pixels of window position q. */
+static void win_row(sorted_win *w, const double *v, const uint8_t *ok, long q, long n, int sign) {
+    const size_t rr = reflect(q, n);
+    for (size_t j = 0; j < 4; j++) {
+        if (!ok[rr * 4 + j]) continue;
+        if (sign > 0)
+            win_add(w, v[rr * 4 + j]);
+        else
+            win_remove(w, v[rr * 4 + j]);
+    }
+}
+
+/* The window moves one row at a time: four values leave and four enter a sorted list, which
+ * gives the median numpy.median takes of the window's values (the values of a float32
+ * buffer are float32 numbers held in doubles, so the order and the middle values are the
+ * same). */
 static void running_median(const rp_nir_plan *p, int f32, rp_side_work *w) {
     const long n = (long)p->nrows_det;
     const long L = p->smooth_len;
@@ -73,23 +124,21 @@ static void running_median(const rp_nir_plan *p, int f32, rp_side_work *w) {
     for (size_t s = 0; s < 2; s++) {
         const double *v = w->vals + s * (size_t)n * 4;
         const uint8_t *ok = p->side_ok + s * (size_t)n * 4;
+        sorted_win win = {w->win_d, 0, 0};
+        for (long q = -b; q < -b + L; q++) win_row(&win, v, ok, q, n, 1);
         for (long i = 0; i < n; i++) {
-            size_t m = 0;
-            for (long q = i - b; q < i - b + L; q++) {
-                const size_t rr = reflect(q, n);
-                for (size_t j = 0; j < 4; j++) {
-                    if (!ok[rr * 4 + j]) continue;
-                    if (f32)
-                        w->win_f[m++] = (float)v[rr * 4 + j];
-                    else
-                        w->win_d[m++] = v[rr * 4 + j];
-                }
+            if (i > 0) {
+                win_row(&win, v, ok, i - 1 - b, n, -1);
+                win_row(&win, v, ok, i - b + L - 1, n, 1);
             }
             double med;
-            if (m == 0)
+            if (win.n + win.nnan == 0 || win.nnan)
                 med = NAN;
-            else
-                med = f32 ? (double)rp_median_f(w->win_f, m) : rp_median_d(w->win_d, m);
+            else if (f32) {
+                for (size_t k = 0; k < win.n; k++) w->win_f[k] = (float)win.s[k];
+                med = (double)rp_median_sorted_f(w->win_f, win.n);
+            } else
+                med = rp_median_sorted_d(win.s, win.n);
             w->med[s * (size_t)n + (size_t)i] = med;
         }
     }

@@ -152,6 +152,10 @@ rp_level rp_avg_level(rp_level a, rp_level b) {
     return r;
 }
 
+/* numpy.mean of the two middle values: a float32 sum halved through double */
+static inline float mid_f(float lower, float upper) { return mean_f(0.0f + lower + upper, 2); }
+static inline double mid_d(double lower, double upper) { return (0.0 + lower + upper) / 2.0; }
+
 /* k-th smallest of a[0..n) (no NaN), partially ordering a. */
 #define RP_SELECT(NAME, T)                                                                  \
     static T NAME(T *a, size_t n, size_t k) {                                               \
@@ -188,8 +192,7 @@ float rp_median_f(float *buf, size_t n) {
     float lower = buf[0];
     for (size_t i = 1; i < h; i++)
         if (buf[i] > lower) lower = buf[i];
-    /* numpy.mean of the two middle values: a float32 sum halved through double */
-    return mean_f(0.0f + lower + upper, 2);
+    return mid_f(lower, upper);
 }
 
 double rp_median_d(double *buf, size_t n) {
@@ -202,5 +205,15 @@ double rp_median_d(double *buf, size_t n) {
     double lower = buf[0];
     for (size_t i = 1; i < h; i++)
         if (buf[i] > lower) lower = buf[i];
-    return (0.0 + lower + upper) / 2.0;
+    return mid_d(lower, upper);
+}
+
+float rp_median_sorted_f(const float *s, size_t n) {
+    if (n == 0) return NAN;
+    return n % 2 ? s[n / 2] : mid_f(s[n / 2 - 1], s[n / 2]);
+}
+
+double rp_median_sorted_d(const double *s, size_t n) {
+    if (n == 0) return NAN;
+    return n % 2 ? s[n / 2] : mid_d(s[n / 2 - 1], s[n / 2]);
 }

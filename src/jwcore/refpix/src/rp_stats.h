@@ -44,4 +44,8 @@ rp_level rp_avg_level(rp_level a, rp_level b);
 float rp_median_f(float *buf, size_t n);
 double rp_median_d(double *buf, size_t n);
 
+/* The same median of n values already sorted in ascending order (no NaN). */
+float rp_median_sorted_f(const float *s, size_t n);
+double rp_median_sorted_d(const double *s, size_t n);
+
 #endif

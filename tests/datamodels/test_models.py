@@ -201,6 +201,29 @@ def test_tagged_metadata_is_decoded_when_used(tmp_path):
     assert dm.open(tmp_path / "again_rate.fits").meta.transform_test(1.0) == 3.0
 
 
+def test_arrays_outside_the_schema_go_to_binary_blocks(tmp_path):
+    """An array the schema has no HDU for (flat_field's var_flat on guider data, as jwst
+    writes it too) is stored in a binary block of the ASDF extension, not as YAML text;
+    jwcal and stdatamodels read it back exactly, and small arrays stay inline."""
+    m = dm.GuiderCalModel(np.ones((1, 64, 48), np.float32))
+    big = np.random.default_rng(1).normal(size=(1, 64, 48)).astype(np.float32)
+    big[0, 0, :3] = [np.nan, np.inf, -0.0]
+    m.var_flat = big
+    m.meta.small_table = np.arange(5, dtype=np.int16)
+    p = m.save(tmp_path / "g_cal.fits")
+    with fits.open(p) as hdul:
+        raw = hdul["ASDF"].data.tobytes()
+    text = raw[: raw.find(b"\xd3BLK")]
+    assert b"source: 0" in text and len(text) < 5000 and raw.count(b"\xd3BLK") == 1
+    back = dm.open(p)
+    assert isinstance(back.var_flat, np.ndarray)
+    np.testing.assert_array_equal(back.var_flat, big)
+    np.testing.assert_array_equal(back.meta.small_table, np.arange(5))
+    sdm = pytest.importorskip("stdatamodels.jwst.datamodels")
+    with sdm.open(p) as theirs:
+        np.testing.assert_array_equal(np.asarray(theirs.var_flat), big)
+
+
 def test_section_as_stored(tmp_path):
     # Float arrays come back as the file stores them (big-endian, mapped, read-only);
     # values that need converting (BZERO-offset unsigned integers) are converted.

@@ -11,6 +11,7 @@ holding such WCSs as :class:`~jwcal.transforms.tree.Tagged` nodes is written wit
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 
@@ -116,7 +117,7 @@ _Loader.add_multi_constructor("tag:", _construct_tagged)
 _Loader.add_multi_constructor("!", _construct_tagged)
 
 
-def _untag(value, raw: bytes, path: tuple):
+def _untag(value, raw: bytes, path: tuple, cache: dict | None = None):
     """Plain values as they are; FITS-backed arrays dropped; other tagged objects deferred."""
     if isinstance(value, _Tagged):
         tag = value.tag
@@ -126,21 +127,29 @@ def _untag(value, raw: bytes, path: tuple):
                 return _DROP
             if isinstance(value.value, dict) and "data" in value.value and src is None:
                 return np.asarray(value.value["data"], dtype=value.value.get("datatype"))
+            if isinstance(src, int) and raw:
+                try:  # a binary block of this file: numpy reads it (asdf for anything else)
+                    cache = {} if cache is None else cache
+                    if "blocks" not in cache:  # one pass over the file for all its arrays
+                        cache["blocks"] = _tree.read_blocks(raw)
+                    return _tree.with_arrays(value, cache["blocks"])
+                except ValueError:
+                    pass
             return Deferred(raw, path, value)
         if "core/asdf" in tag or "core/software" in tag or "extension_metadata" in tag:
-            return _untag(value.value, raw, path)
+            return _untag(value.value, raw, path, cache)
         return Deferred(raw, path, value)
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            u = _untag(v, raw, path + (k,))
+            u = _untag(v, raw, path + (k,), cache)
             if u is not _DROP:
                 out[k] = u
         return out
     if isinstance(value, list):
         out = []
         for i, v in enumerate(value):
-            u = _untag(v, raw, path + (i,))
+            u = _untag(v, raw, path + (i,), cache)
             if u is not _DROP:
                 out.append(u)
         return out
@@ -160,10 +169,11 @@ def decode(raw: bytes) -> dict:
     if not isinstance(doc, dict):
         return {}
     tree = {}
+    cache: dict = {}
     for key, value in doc.items():
         if key in ("asdf_library", "history") or str(key).startswith("_"):
             continue
-        u = _untag(value, raw, (key,))
+        u = _untag(value, raw, (key,), cache)
         if u is not _DROP:
             tree[key] = u
     return tree
@@ -228,6 +238,29 @@ def _represent_tagged(dumper, node):
     return dumper.represent_scalar(tag, str(value))
 
 
+#: arrays with more values than this go to binary blocks after the YAML, not into it
+INLINE_MAX = 1024
+
+
+def _block_header(data: bytes) -> bytes:
+    """The header of an uncompressed ASDF binary block holding ``data``."""
+    n = len(data).to_bytes(8, "big")
+    return (
+        _BLOCK_MAGIC + (48).to_bytes(2, "big") + b"\0" * 8 + n + n + n
+        + hashlib.md5(data).digest()
+    )  # fmt: skip
+
+
+def _block_array(dumper, arr, blocks: list):
+    """``arr`` as a core/ndarray node whose values are binary block len(blocks)."""
+    a = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+    blocks.append(a.tobytes())
+    name = "bool8" if a.dtype.kind == "b" else a.dtype.newbyteorder("=").name
+    value = {"source": len(blocks) - 1, "datatype": name, "byteorder": "little",
+             "shape": list(a.shape)}  # fmt: skip
+    return dumper.represent_mapping("tag:" + _tree.ASDF + "core/ndarray-1.1.0", value)
+
+
 def _represent_array(dumper, arr):
     node = _tree.ndarray_node(arr)
     value = dict(node.value)
@@ -249,15 +282,29 @@ def encode(tree: dict) -> bytes:
     evaluate included), asdf otherwise."""
     tree = _resolve_all(_plainify(tree))
     if is_plain(tree):
+        blocks: list[bytes] = []
+
+        class Dumper(_Dumper):
+            pass
+
+        def represent(dumper, arr):
+            if arr.size > INLINE_MAX:
+                return _block_array(dumper, arr, blocks)
+            return _represent_array(dumper, arr)
+
+        Dumper.add_representer(np.ndarray, represent)
         body = yaml.dump(
             tree,
-            Dumper=_Dumper,
+            Dumper=Dumper,
             default_flow_style=False,
             sort_keys=False,
             allow_unicode=False,
             width=100,
         )
-        return (_HEADER + body + "...\n").encode("utf-8")
+        out = [(_HEADER + body + "...\n").encode("utf-8")]
+        for data in blocks:
+            out += [_block_header(data), data]
+        return b"".join(out)
     from .asdf_setup import load_asdf
 
     asdf = load_asdf()

@@ -490,7 +490,11 @@ def table_hdu(arr: np.ndarray, extname: str) -> tuple[list[str], np.ndarray]:
 
 def _strip_none(d):
     if isinstance(d, dict):
-        return {k: _strip_none(v) for k, v in d.items() if v is not None and v != {}}
+        return {
+            k: _strip_none(v)
+            for k, v in d.items()
+            if v is not None and not (isinstance(v, dict) and not v)
+        }
     return d
 
 

@@ -121,7 +121,13 @@ def parity(case: C.Case, threads: int) -> dict:
 
 def kernels(quick: bool) -> str:
     """The per-kernel scripts' own reports (jwcore against stcal/drizzle), verbatim."""
-    text = []
+    load = os.getloadavg()[0]
+    text = [
+        f"Measured {time.strftime('%Y-%m-%dT%H:%M:%S')} by `python benchmarks/run.py --kernels` "
+        f"on {report.machine()['cpu']}, {os.cpu_count()} cores; load average {load:.2f} at "
+        "the start.  Each script times jwcore and the official code in fresh processes on the "
+        "same simulated full-frame data and prints its own report:"
+    ]
     for script in sorted((HERE / "kernels").glob("bench_*.py")):
         argv = [sys.executable, str(script)] + (
             ["--quick"] if quick and "jump" in script.name else []
@@ -142,6 +148,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, help="runs of each (default 3; 1 with --quick)")
     ap.add_argument("--no-jwst", action="store_true", help="time jwcal only")
     ap.add_argument("--kernels", action="store_true", help="also the benchmarks/kernels scripts")
+    ap.add_argument("--kernels-only", action="store_true",
+                    help="only the benchmarks/kernels scripts (with --update-readme: only "
+                         "the README's kernel block)")  # fmt: skip
     ap.add_argument("--dry-run", action="store_true", help="list the cases; simulate nothing")
     ap.add_argument("--prepare", action="store_true", help="only simulate and prepare inputs")
     ap.add_argument("--update-readme", action="store_true", help="rewrite README's Performance")
@@ -161,6 +170,8 @@ def main(argv=None) -> int:
                   f"input {c.input:12s} {c.sim.key()}")  # fmt: skip
         return 0
 
+    if args.kernels_only:
+        return kernels_only(args)
     with_jwst = not args.no_jwst and measure.jwst_available()
     if args.prepare:
         for c in cases:
@@ -201,16 +212,32 @@ def main(argv=None) -> int:
         "rows": rows, "skipped": skipped,
     }  # fmt: skip
     text = report.markdown(result)
-    if args.kernels:
-        text += "\nPer-kernel benchmarks (jwcore against stcal / drizzle):\n" + kernels(args.quick)
+    ktext = kernels(args.quick) if args.kernels else ""
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / started.replace(":", "")
     stem.with_suffix(".json").write_text(json.dumps(result, indent=1))
-    stem.with_suffix(".md").write_text(text)
-    print(text)
+    stem.with_suffix(".md").write_text(text + ("\n" + ktext if ktext else ""))
+    print(text + ("\n" + ktext if ktext else ""))
     _log(f"wrote {stem}.json and .md")
     if args.update_readme:
         report.update_readme(README, text)
+        if ktext:
+            report.update_readme(README, ktext, report.KSTART, report.KEND)
+        _log(f"updated {README}")
+    return 0
+
+
+def kernels_only(args) -> int:
+    """``--kernels-only``: the per-kernel scripts, their report and the README's kernel block."""
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    text = kernels(args.quick)
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / ("kernels-" + started.replace(":", ""))
+    stem.with_suffix(".md").write_text(text)
+    print(text)
+    _log(f"wrote {stem}.md")
+    if args.update_readme:
+        report.update_readme(README, text, report.KSTART, report.KEND)
         _log(f"updated {README}")
     return 0
 

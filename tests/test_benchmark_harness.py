@@ -79,6 +79,15 @@ def test_markdown_and_readme_update(tmp_path):
     report.update_readme(readme, text)
     new = readme.read_text()
     assert "old" not in new and "| case A |" in new and new.endswith(f"{report.END}\n## Next\n")
+    # the kernel reports have their own block, which the pipeline table leaves alone
+    readme.write_text(
+        f"{report.START}\nold\n{report.END}\nmid\n{report.KSTART}\nkold\n{report.KEND}\n"
+    )
+    report.update_readme(readme, "kernels", report.KSTART, report.KEND)
+    report.update_readme(readme, text)
+    new = readme.read_text()
+    assert "old" not in new and "kold" not in new and "mid" in new
+    assert new.index("| case A |") < new.index("mid") < new.index("kernels")
 
 
 def test_image3_case_is_the_issue_s(tmp_path):

@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+#: the per-kernel reports (``run.py --kernels``) have a block of their own
+KSTART, KEND = "<!-- kernels:start -->", "<!-- kernels:end -->"
 PACKAGES = ("jwcal", "jwst", "stcal", "stdatamodels", "numpy", "astropy")
 
 
@@ -124,10 +126,10 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(readme: Path, text: str) -> None:
-    """Replace what lies between the benchmark markers of the README by ``text``."""
+def update_readme(readme: Path, text: str, start: str = START, end: str = END) -> None:
+    """Replace what lies between the ``start`` and ``end`` markers of the README by ``text``."""
     src = readme.read_text()
-    if START not in src or END not in src:
-        raise SystemExit(f"{readme}: no {START} ... {END} markers")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    readme.write_text(pattern.sub(lambda _: f"{START}\n{text.rstrip()}\n{END}", src, count=1))
+    if start not in src or end not in src:
+        raise SystemExit(f"{readme}: no {start} ... {end} markers")
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    readme.write_text(pattern.sub(lambda _: f"{start}\n{text.rstrip()}\n{end}", src, count=1))

@@ -166,11 +166,13 @@ static void apply_row_inplace(const rp_nir_plan *p, float *restrict b, size_t y,
     apply_row_impl(p, b, b, y, f32, ll, sig);
 }
 
-/* Phase 1 for one group: the level of each stored line and, with side pixels, the signal
- * of each detector row, into lev[nline] and sig[nchan * nrows_det]. */
+/* Phase 1 for one group: the level of each stored line and, with SIRS side pixels, the
+ * signal of each detector row, into lev[nline] and sig[nchan * nrows_det]; the class levels
+ * also into lev_cls[ncls] (the running medians of the side pixels use them). */
 static void group_levels(const rp_nir_plan *p, const float *in, int f32, nir_scratch *sc,
-                         rp_level *cls_lev, double *lev, double *sig) {
+                         rp_level *cls_lev, double *lev, double *sig, double *lev_cls) {
     class_levels(p, in, f32, sc, cls_lev);
+    memcpy(lev_cls, sc->lev_cls, (size_t)p->ncls * sizeof(double));
     const size_t nline = p->det_cols_along_x ? p->nx : p->ny;
     for (size_t i = 0; i < nline; i++) {
         const int16_t c = p->line_cls[i];
@@ -193,11 +195,18 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
     const size_t npix = p->ny * p->nx, nline = p->det_cols_along_x ? p->nx : p->ny;
     const int side = p->side_mode != RP_SIDE_NONE;
     const size_t nsig = side ? (size_t)(p->nchan > 0 ? p->nchan : 1) * p->nrows_det : 0;
+    /* the running medians of the two sides of every group are computed in parallel */
+    const int split = p->side_mode == RP_SIDE_MEDIAN;
+    const size_t nr = p->nrows_det, ncls = (size_t)p->ncls + 1;
     double *lev_all = (double *)malloc(ngroups * nline * sizeof(double) + 1);
     double *sig_all = side ? (double *)malloc(ngroups * nsig * sizeof(double) + 1) : NULL;
-    if (!lev_all || (side && !sig_all)) {
+    double *cls_all = (double *)malloc(ngroups * ncls * sizeof(double));
+    double *med_all = split ? (double *)malloc(2 * ngroups * nr * sizeof(double) + 1) : NULL;
+    if (!lev_all || (side && !sig_all) || !cls_all || (split && !med_all)) {
         free(lev_all);
         free(sig_all);
+        free(cls_all);
+        free(med_all);
         return RP_ERR_ALLOC;
     }
     int nerr = 0;
@@ -221,7 +230,25 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
             /* float32 until the first side correction has produced a float64 buffer */
             const int f32 = !side || (g == 0 && first_f32);
             group_levels(p, in + g * npix, f32, &sc, cls_lev, lev_all + g * nline,
-                         side ? sig_all + g * nsig : NULL);
+                         side && !split ? sig_all + g * nsig : NULL, cls_all + g * ncls);
+        }
+        if (split) {
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (size_t k = 0; k < 2 * ngroups; k++) {
+                if (!ok) continue;
+                const size_t g = k / 2;
+                const int f32 = g == 0 && first_f32;
+                rp_side_median(p, in + g * npix, f32, cls_all + g * ncls, k % 2, &sc.side,
+                               med_all + k * nr);
+            }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (size_t g = 0; g < ngroups; g++)
+                rp_side_combine(p, med_all + 2 * g * nr, med_all + (2 * g + 1) * nr,
+                                sig_all + g * nsig);
         }
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 32)
@@ -243,5 +270,7 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
     }
     free(lev_all);
     free(sig_all);
+    free(cls_all);
+    free(med_all);
     return nerr ? RP_ERR_ALLOC : RP_OK;
 }

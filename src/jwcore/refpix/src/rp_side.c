@@ -36,24 +36,24 @@ void rp_side_free(rp_side_work *w) {
     memset(w, 0, sizeof(*w));
 }
 
-/* The side pixels after the class correction, in the working precision. */
+/* The pixels of side s (0 left, 1 right) after the class correction, in the working
+ * precision, into vals[nrows][4]. */
 static void side_values(const rp_nir_plan *p, const float *plane, int f32, const double *lev_cls,
-                        double *vals) {
+                        size_t s, double *vals) {
     const size_t n = p->nrows_det;
-    for (size_t s = 0; s < 2; s++)
-        for (size_t r = 0; r < n; r++)
-            for (size_t j = 0; j < 4; j++) {
-                const size_t k = (s * n + r) * 4 + j;
-                const int64_t idx = p->side_idx[k];
-                if (idx < 0) {
-                    vals[k] = NAN;
-                    continue;
-                }
-                const int16_t c = p->side_cls[s * 4 + j];
-                const double lev = c >= 0 ? lev_cls[c] : 0.0;
-                const double t = (double)plane[idx] - lev;
-                vals[k] = f32 ? (double)(float)t : t;
+    for (size_t r = 0; r < n; r++)
+        for (size_t j = 0; j < 4; j++) {
+            const size_t k = r * 4 + j;
+            const int64_t idx = p->side_idx[s * n * 4 + k];
+            if (idx < 0) {
+                vals[k] = NAN;
+                continue;
             }
+            const int16_t c = p->side_cls[s * 4 + j];
+            const double lev = c >= 0 ? lev_cls[c] : 0.0;
+            const double t = (double)plane[idx] - lev;
+            vals[k] = f32 ? (double)(float)t : t;
+        }
 }
 
 /* Row index of a running-median window position, reflected about the first and last rows
@@ -112,38 +112,40 @@ static void win_row(sorted_win *w, const double *v, const uint8_t *ok, long q, l
     }
 }
 
-/* The window moves one row at a time: four values leave and four enter a sorted list, which
- * gives the median numpy.median takes of the window's values (the values of a float32
- * buffer are float32 numbers held in doubles, so the order and the middle values are the
- * same). */
-static void running_median(const rp_nir_plan *p, int f32, rp_side_work *w) {
+/* The running median of side s into med[nrows]: the window moves one row at a time, four
+ * values leave and four enter a sorted list, which gives the median numpy.median takes of
+ * the window's values (the values of a float32 buffer are float32 numbers held in doubles,
+ * so the order and the middle values are the same). */
+void rp_side_median(const rp_nir_plan *p, const float *plane, int f32, const double *lev_cls,
+                    size_t s, rp_side_work *w, double *med) {
     const long n = (long)p->nrows_det;
     const long L = p->smooth_len;
     /* an even length keeps its extent but starts half a window above the row */
     const long b = L / 2;
-    for (size_t s = 0; s < 2; s++) {
-        const double *v = w->vals + s * (size_t)n * 4;
-        const uint8_t *ok = p->side_ok + s * (size_t)n * 4;
-        sorted_win win = {w->win_d, 0, 0};
-        for (long q = -b; q < -b + L; q++) win_row(&win, v, ok, q, n, 1);
-        for (long i = 0; i < n; i++) {
-            if (i > 0) {
-                win_row(&win, v, ok, i - 1 - b, n, -1);
-                win_row(&win, v, ok, i - b + L - 1, n, 1);
-            }
-            double med;
-            if (win.n + win.nnan == 0 || win.nnan)
-                med = NAN;
-            else if (f32) {
-                for (size_t k = 0; k < win.n; k++) w->win_f[k] = (float)win.s[k];
-                med = (double)rp_median_sorted_f(w->win_f, win.n);
-            } else
-                med = rp_median_sorted_d(win.s, win.n);
-            w->med[s * (size_t)n + (size_t)i] = med;
-        }
-    }
+    double *v = w->vals + s * (size_t)n * 4;
+    side_values(p, plane, f32, lev_cls, s, v);
+    const uint8_t *ok = p->side_ok + s * (size_t)n * 4;
+    sorted_win win = {w->win_d, 0, 0};
+    for (long q = -b; q < -b + L; q++) win_row(&win, v, ok, q, n, 1);
     for (long i = 0; i < n; i++) {
-        const double a = w->med[i], c = w->med[(size_t)n + (size_t)i];
+        if (i > 0) {
+            win_row(&win, v, ok, i - 1 - b, n, -1);
+            win_row(&win, v, ok, i - b + L - 1, n, 1);
+        }
+        if (win.n + win.nnan == 0 || win.nnan)
+            med[i] = NAN;
+        else if (f32) {
+            for (size_t k = 0; k < win.n; k++) w->win_f[k] = (float)win.s[k];
+            med[i] = (double)rp_median_sorted_f(w->win_f, win.n);
+        } else
+            med[i] = rp_median_sorted_d(win.s, win.n);
+    }
+}
+
+void rp_side_combine(const rp_nir_plan *p, const double *left, const double *right,
+                     double *signal) {
+    for (size_t i = 0; i < p->nrows_det; i++) {
+        const double a = left[i], c = right[i];
         double comb;
         if (isnan(a) && isnan(c))
             comb = 0.0;
@@ -153,7 +155,7 @@ static void running_median(const rp_nir_plan *p, int f32, rp_side_work *w) {
             comb = a;
         else
             comb = 0.5 * (a + c);
-        w->signal[i] = p->side_gain * comb;
+        signal[i] = p->side_gain * comb;
     }
 }
 
@@ -218,9 +220,15 @@ static void sirs_signal(const rp_nir_plan *p, rp_side_work *w) {
 
 void rp_side_signal(const rp_nir_plan *p, const float *plane, int f32, const double *lev_cls,
                     rp_side_work *w) {
-    side_values(p, plane, f32, lev_cls, w->vals);
-    if (p->side_mode == RP_SIDE_SIRS)
-        sirs_signal(p, w); /* SIRS works on a float64 copy whatever the buffer precision */
-    else
-        running_median(p, f32, w);
+    if (p->side_mode == RP_SIDE_SIRS) {
+        /* SIRS works on a float64 copy whatever the buffer precision */
+        for (size_t s = 0; s < 2; s++)
+            side_values(p, plane, f32, lev_cls, s, w->vals + s * p->nrows_det * 4);
+        sirs_signal(p, w);
+        return;
+    }
+    const size_t n = p->nrows_det;
+    rp_side_median(p, plane, f32, lev_cls, 0, w, w->med);
+    rp_side_median(p, plane, f32, lev_cls, 1, w, w->med + n);
+    rp_side_combine(p, w->med, w->med + n, w->signal);
 }

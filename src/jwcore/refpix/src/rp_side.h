@@ -28,6 +28,13 @@ typedef struct {
 int rp_side_alloc(rp_side_work *w, const rp_nir_plan *p);
 void rp_side_free(rp_side_work *w);
 
+/* Running-median mode in pieces that can run in parallel: the median of side s (0 left,
+ * 1 right) of one group plane into med[nrows_det], then the signal of the two sides. */
+void rp_side_median(const rp_nir_plan *p, const float *plane, int f32, const double *lev_cls,
+                    size_t s, rp_side_work *w, double *med);
+void rp_side_combine(const rp_nir_plan *p, const double *left, const double *right,
+                     double *signal);
+
 /* Fill w->signal for one group plane; lev_cls holds the class levels (0 for none). */
 void rp_side_signal(const rp_nir_plan *p, const float *plane, int f32, const double *lev_cls,
                     rp_side_work *w);

@@ -99,6 +99,18 @@ def _have_matplotlib() -> bool:
     return True
 
 
+def _stretch_ticks(values, lo: float, hi: float) -> list[float]:
+    """``values`` rounded to two significant figures, inside [lo, hi], without repeats."""
+    out: list[float] = []
+    for v in values:
+        v = float(v)
+        if v != 0.0 and np.isfinite(v):
+            v = float(f"{v:.2g}")
+        if lo <= v <= hi and (not out or v != out[-1]):
+            out.append(v)
+    return out
+
+
 def save_image_png(
     path,
     data: np.ndarray,
@@ -138,6 +150,8 @@ def save_image_png(
         interpolation="nearest",
     )
     cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    # ticks spaced evenly in the stretch (linear ones crowd where asinh compresses)
+    cb.set_ticks(_stretch_ticks(inv(np.linspace(0.0, 1.0, 6)), lo, hi))
     cb.set_label(unit)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("x (pixels)")

@@ -200,7 +200,7 @@ int rp_nir_correct(const rp_nir_plan *p, const float *in, float *out, size_t ngr
     const size_t nr = p->nrows_det, ncls = (size_t)p->ncls + 1;
     double *lev_all = (double *)malloc(ngroups * nline * sizeof(double) + 1);
     double *sig_all = side ? (double *)malloc(ngroups * nsig * sizeof(double) + 1) : NULL;
-    double *cls_all = (double *)malloc(ngroups * ncls * sizeof(double));
+    double *cls_all = (double *)malloc(ngroups * ncls * sizeof(double) + 1);
     double *med_all = split ? (double *)malloc(2 * ngroups * nr * sizeof(double) + 1) : NULL;
     if (!lev_all || (side && !sig_all) || !cls_all || (split && !med_all)) {
         free(lev_all);

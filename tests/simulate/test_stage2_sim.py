@@ -33,6 +33,16 @@ def test_poly_eval_is_the_siaf_sum():
     np.testing.assert_allclose(poly_eval(c, x, y), naive, rtol=1e-12)
 
 
+def test_poly_eval_on_an_open_grid_is_the_full_grid():
+    # the pixel-area map evaluates on np.ogrid: the same numbers as on the full grid
+    c = np.random.default_rng(2).normal(size=len(poly_terms(4)))
+    yo, xo = np.ogrid[-40.0:40.0:7, -90.0:90.0:11]
+    yf, xf = np.broadcast_arrays(yo, xo)
+    grid = poly_eval(c, xo, yo)
+    assert grid.shape == xf.shape
+    np.testing.assert_array_equal(grid, poly_eval(c, xf, yf))
+
+
 def test_pixel_sky_round_trip(aperture):
     x = np.array([0.0, 100.3, 1023.5, 2047.0])
     y = np.array([2047.0, 5.5, 1023.5, 0.0])

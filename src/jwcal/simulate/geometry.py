@@ -114,9 +114,11 @@ def poly_eval(coeffs: np.ndarray, x, y):
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     out = np.zeros(np.broadcast(x, y).shape)
-    # sum over powers of x of x^p * (sum_q c[p, q] y^q), Horner in both variables
+    # sum over powers of x of x^p * (sum_q c[p, q] y^q), Horner in both variables; each
+    # inner sum has y's shape, so on an open grid (a column of y, a row of x) it costs a
+    # column, and only the outer Horner runs over the whole grid
     for p in range(degree, -1, -1):
-        inner = np.zeros_like(out)
+        inner = np.zeros(y.shape)
         for q in range(degree - p, -1, -1):
             i = p + q
             inner = inner * y + coeffs[i * (i + 1) // 2 + q]

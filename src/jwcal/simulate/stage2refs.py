@@ -46,7 +46,7 @@ def mean_pixel_area(ap: Aperture) -> float:
 @functools.lru_cache(maxsize=4)
 def pixel_area_map(ap: Aperture) -> np.ndarray:
     """Full-frame solid angle of every pixel relative to PIXAR_A2, float32 (ny, nx)."""
-    y, x = np.mgrid[0 : ap.ny, 0 : ap.nx]
+    y, x = np.ogrid[0 : ap.ny, 0 : ap.nx]
     return (ap.pixel_area(x, y) / mean_pixel_area(ap)).astype(np.float32)
 
 

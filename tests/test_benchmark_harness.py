@@ -113,3 +113,17 @@ def test_image3_case_is_the_issue_s(tmp_path):
     (prep / "image3_asn.json").write_text(json.dumps(asn))
     found, refdir = inputs.input_file(sim, cases.ASN, False, cache=tmp_path)
     assert found == prep / "image3_asn.json" and refdir == d / "sim" / "refs"
+
+
+def test_ramp_kernel_benchmark_takes_turns():
+    # a tiny frame, one round: the three processes start, answer their turns and report
+    pytest.importorskip("stcal")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "kernels" / "bench_ramp.py"), "--size", "32",
+         "--repeat", "1", "--cases", "10x1", "--algorithms", "ols"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("ols")]
+    assert [ln.split()[1] for ln in lines] == ["stcal", "jwcore", "jwcore"]
+    assert all("rounds x" in ln for ln in lines[1:])

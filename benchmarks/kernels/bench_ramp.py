@@ -2,9 +2,12 @@
 
 Builds simulated NIRCam-like ramps (2048x2048 by default; sky, stars that saturate, cosmic
 rays flagged for OLS, left for LIKELY to find), then times each implementation in its own
-fresh process (so that each peak RSS is its own): jwcore with 1 and 2 threads, and stcal
-(single process).  Reports the median of the wall times, the ratio to stcal and the peak
-RSS of each process (the input arrays it loads are included; their size is printed).
+process (so that each peak RSS is its own): stcal, and jwcore with 1 and 2 threads.  The
+three processes take turns: each round runs stcal once and each jwcore twice, so that all
+of them see the same state of a shared machine (its speed drifts by up to 2x over minutes
+here).  Reports the median of the wall times, the ratio of the medians, the range of the
+per-round ratios, and the peak RSS of each process (the input arrays it loads are included;
+their size is printed).
 
     python benchmarks/kernels/bench_ramp.py                      # both cases, both algorithms
     python benchmarks/kernels/bench_ramp.py --size 1024 --algorithms ols --repeat 3
@@ -62,7 +65,7 @@ WORKER = textwrap.dedent(
     """
     import json, resource, sys, time
     import numpy as np
-    d = sys.argv[1]; impl, algo, repeat, rows = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    d = sys.argv[1]; impl, algo, rows = sys.argv[2], sys.argv[3], int(sys.argv[4])
     data = np.load(d + "/data.npy"); gdq = np.load(d + "/gdq.npy"); pdq = np.load(d + "/pdq.npy")
     rn = np.load(d + "/rn.npy"); gain = np.load(d + "/gain.npy")
     if rows:
@@ -70,7 +73,7 @@ WORKER = textwrap.dedent(
         pdq, rn, gain = pdq[:rows].copy(), rn[:rows].copy(), gain[:rows].copy()
     if algo == "likely":
         gdq &= ~np.uint8(4)
-    ft, nf = float(sys.argv[6]), int(sys.argv[7])
+    ft, nf = float(sys.argv[5]), int(sys.argv[6])
     gt = ft * nf
     if impl == "stcal":
         import logging
@@ -96,26 +99,85 @@ WORKER = textwrap.dedent(
                               suppress_one_group=True, n_threads=nt)
             else:
                 fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf, n_threads=nt)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter(); run(); times.append(time.perf_counter() - t)
+    # turns: a line "run" times one run and answers with its time; anything else ends
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
+        t = time.perf_counter(); run(); dt = time.perf_counter() - t
+        print(json.dumps({"t": dt}), flush=True)
     # VmHWM is this process's own peak (ru_maxrss would carry the parent's across exec)
     hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
     rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"times": times, "rss_mb": rss}))
+    print(json.dumps({"rss_mb": rss}), flush=True)
     """
 )
 
 
-def run_worker(tmp, impl, algo, repeat, rows):
-    # idle OpenBLAS threads spin and steal the cores from whichever implementation runs
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run(
-        [sys.executable, "-c", WORKER, tmp, impl, algo, str(repeat), str(rows), str(FRAME_TIME),
-         str(NFRAMES)],
-        capture_output=True, text=True, check=True, env=env,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Worker:
+    """One implementation in its own process, timing a run each time it is asked."""
+
+    def __init__(self, tmp, impl, algo, rows):
+        # idle OpenBLAS threads spin and steal the cores from whichever implementation runs
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        self.name = f"{impl} {algo}"
+        self.err = tempfile.TemporaryFile(mode="w+")  # a pipe could fill and block it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, tmp, impl, algo, str(rows), str(FRAME_TIME),
+             str(NFRAMES)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env,
+        )  # fmt: skip
+        self.times = []
+        if self._reply() != "ready":
+            raise RuntimeError(f"{self.name}: unexpected start")
+
+    def _reply(self) -> str:
+        line = self.proc.stdout.readline()
+        if not line:
+            self.err.seek(0)
+            raise RuntimeError(f"{self.name} failed:\n{self.err.read()[-3000:]}")
+        return line.strip()
+
+    def _send(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+
+    def run(self) -> float:
+        self._send("run")
+        t = json.loads(self._reply())["t"]
+        self.times.append(t)
+        return t
+
+    def close(self) -> float:
+        """Stop the process; its peak RSS (MB)."""
+        self._send("quit")
+        rss = json.loads(self._reply())["rss_mb"]
+        self.proc.wait()
+        self.err.close()
+        return rss
+
+
+def take_turns(tmp, algo, rounds, rows):
+    """stcal and jwcore (1 and 2 threads) in turns: each round one stcal run, then each
+    jwcore twice (its runs are short: more of them move the median less)."""
+    workers = {"stcal": Worker(tmp, "stcal", algo, rows)}
+    try:
+        for nt in ("1", "2"):
+            workers[nt] = Worker(tmp, nt, algo, 0)
+        per_round = {"1": [], "2": []}
+        for _ in range(rounds):
+            ref = workers["stcal"].run()
+            for _ in range(2):
+                for nt in ("1", "2"):
+                    workers[nt].run()
+            for nt in ("1", "2"):
+                per_round[nt].append(ref / statistics.median(workers[nt].times[-2:]))
+        rss = {k: w.close() for k, w in workers.items()}
+    finally:
+        for w in workers.values():
+            if w.proc.poll() is None:
+                w.proc.kill()
+    return {k: w.times for k, w in workers.items()}, rss, per_round
 
 
 def main(argv=None):
@@ -123,7 +185,7 @@ def main(argv=None):
     ap.add_argument("--size", type=int, default=2048)
     ap.add_argument("--cases", default="10x1,5x3")
     ap.add_argument("--algorithms", default="ols,likely")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="rounds (default 5)")
     ap.add_argument("--likely-rows", type=int, default=256, help="rows for stcal LIKELY (0: all)")
     args = ap.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
@@ -140,18 +202,17 @@ def main(argv=None):
                   f"(inputs {mb:.0f} MB, simulated in {time.perf_counter() - t0:.0f} s)")  # fmt: skip
             for algo in args.algorithms.split(","):
                 rows = args.likely_rows if algo == "likely" and args.likely_rows < args.size else 0
-                ref = run_worker(tmp, "stcal", algo, args.repeat if not rows else 1, rows)
-                ref_t = statistics.median(ref["times"]) * (args.size / rows if rows else 1)
+                scale = args.size / rows if rows else 1
+                times, rss, per_round = take_turns(tmp, algo, args.repeat, rows)
+                ref_t = statistics.median(times["stcal"]) * scale
                 note = f" (timed on {rows} rows, scaled)" if rows else ""
-                print(f"  {algo:6s} stcal      {ref_t:8.3f} s  rss {ref['rss_mb']:6.0f} MB{note}")
+                print(f"  {algo:6s} stcal      {ref_t:8.3f} s  rss {rss['stcal']:6.0f} MB{note}")
                 for nt in ("1", "2"):
-                    # jwcore's runs are short: more of them, so that a burst of load on a
-                    # shared machine moves the median less
-                    r = run_worker(tmp, nt, algo, max(args.repeat, 5), 0)
-                    t = statistics.median(r["times"])
-                    print(f"  {algo:6s} jwcore {nt}t  {t:8.3f} s  rss {r['rss_mb']:6.0f} MB  "
-                          f"x{ref_t / t:6.1f} faster")  # fmt: skip
-                    rows_out.append((case, algo, nt, t, ref_t, r["rss_mb"], ref["rss_mb"]))
+                    t = statistics.median(times[nt])
+                    lo, hi = (min(per_round[nt]) * scale, max(per_round[nt]) * scale)
+                    print(f"  {algo:6s} jwcore {nt}t  {t:8.3f} s  rss {rss[nt]:6.0f} MB  "
+                          f"x{ref_t / t:6.1f} faster (rounds x{lo:.1f}-{hi:.1f})")  # fmt: skip
+                    rows_out.append((case, algo, nt, t, ref_t, rss[nt], rss["stcal"]))
     print(f"\nload average at the end: {os.getloadavg()}")
     return rows_out
 

@@ -127,3 +127,11 @@ def test_ramp_kernel_benchmark_takes_turns():
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("ols")]
     assert [ln.split()[1] for ln in lines] == ["stcal", "jwcore", "jwcore"]
     assert all("rounds x" in ln for ln in lines[1:])
+
+
+def test_turns_worker_reports_a_dead_process():
+    sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
+    from turns import Worker
+
+    with pytest.raises(RuntimeError, match="(?s)stcal failed:.*no stcal here"):
+        Worker([sys.executable, "-c", "import sys; sys.exit('no stcal here')"], "stcal")

@@ -7,22 +7,19 @@ Run from the repository with the test extra installed::
 
 Each implementation runs in its own process (so that its peak RSS is its own) on the same
 seeded ramps: 2048x2048 with 10 groups x 1 integration and 5 groups x 3 integrations, four
-neighbour flagging and after-jump flagging on.  Reported: median of 3 wall times (7 for
-jwcore, whose runs are short), the ratio to stcal, peak RSS, and whether the flags agree.
+neighbour flagging and after-jump flagging on.  The processes take turns (see turns.py):
+each of 3 rounds runs stcal once and jwcore with 1 and 2 threads twice each.  Reported:
+the median wall times, the ratios to stcal, peak RSS, and whether the flags agree.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import resource
-import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
+from turns import Worker, serve
 
 GROUP_TIME = 10.737
 PARAMS = dict(
@@ -67,45 +64,58 @@ def run_ours(data, gdq, gain, rn, n_threads):
     from jwcore.jump import detect_jumps_twopoint
 
     out = gdq.copy()
-    t = time.perf_counter()
     detect_jumps_twopoint(data, out, gain, rn, group_time=GROUP_TIME, n_threads=n_threads, **PARAMS)
-    return time.perf_counter() - t, out
+    return out
 
 
 def run_stcal(data, gdq, gain, rn):
     sys.path.insert(0, "tests/parity")
     from test_jump_kernels import run_stcal as stcal
 
-    t = time.perf_counter()
-    out = stcal(data, gdq, gain, rn, **PARAMS)[0]
-    return time.perf_counter() - t, out
+    return stcal(data, gdq, gain, rn, **PARAMS)[0]
 
 
 def worker(impl, case, n, n_threads):
+    """The worker side: simulate, then time runs as asked; the last flags are saved."""
     nints, ngroups = CASES[case]
     data, gdq, gain, rn = simulate(nints, ngroups, n)
-    times, flags = [], None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # jwcore's runs are short: more of them, so that a burst of load on the shared
-        # machine moves the median less
-        for _ in range(3 if impl == "stcal" else 7):
+    flags = {}
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             if impl == "stcal":
-                dt, flags = run_stcal(data, gdq, gain, rn)
+                flags["last"] = run_stcal(data, gdq, gain, rn)
             else:
-                dt, flags = run_ours(data, gdq, gain, rn, n_threads)
-            times.append(dt)
-    np.save(f"/tmp/bench_jump_{impl}{n_threads}_{case}.npy", flags)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # GB (ru_maxrss in kB)
-    print(json.dumps({"median": float(np.median(times)), "rss_gb": rss}))
+                flags["last"] = run_ours(data, gdq, gain, rn, n_threads)
+
+    def report():
+        np.save(f"/tmp/bench_jump_{impl}{n_threads}_{case}.npy", flags["last"])
+        return {}
+
+    serve(run, report)
 
 
-def spawn(impl, case, n, n_threads=1):
-    cmd = [sys.executable, __file__, "--worker", impl, case, str(n), str(n_threads)]
-    # idle BLAS threads spin and steal the cores from whichever implementation runs
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
+def spawn(impl, case, n, n_threads=1) -> Worker:
+    argv = [sys.executable, __file__, "--worker", impl, case, str(n), str(n_threads)]
+    return Worker(argv, f"{impl} {n_threads}t {case}")
+
+
+def take_turns(case, n, rounds=3):
+    """stcal, then jwcore 1 and 2 threads twice each, per round; their times and RSS."""
+    ws = {"stcal": spawn("stcal", case, n)}
+    try:
+        for nt in (1, 2):
+            ws[nt] = spawn("ours", case, n, nt)
+        for _ in range(rounds):
+            ws["stcal"].run()
+            for _ in range(2):
+                for nt in (1, 2):
+                    ws[nt].run()
+        return {k: (float(np.median(w.times)), w.close()["rss_mb"] / 1024) for k, w in ws.items()}
+    finally:
+        for w in ws.values():
+            w.kill()
 
 
 def main():
@@ -119,17 +129,16 @@ def main():
         return
     n = 512 if args.quick else 2048
     print(
-        f"jump detection, {n}x{n}, neighbour and after-jump flagging on, "
-        "median of 3 (stcal) and 7 (jwcore)"
+        f"jump detection, {n}x{n}, neighbour and after-jump flagging on, in turns: "
+        "median of 3 (stcal) and 6 (jwcore)"
     )
     print(
         f"{'case':6} {'stcal s':>8} {'ours 1t':>8} {'ours 2t':>8} {'x 1t':>6} {'x 2t':>6}"
         f" {'2t/1t':>6} {'RSS st':>7} {'RSS 1t':>7} {'agree %':>8}"
     )
     for case in CASES:
-        st = spawn("stcal", case, n)
-        o1 = spawn("ours", case, n, 1)
-        o2 = spawn("ours", case, n, 2)
+        res = take_turns(case, n)
+        st, o1, o2 = ({"median": m, "rss_gb": r} for m, r in (res["stcal"], res[1], res[2]))
         a = np.load(f"/tmp/bench_jump_stcal1_{case}.npy")
         b = np.load(f"/tmp/bench_jump_ours1_{case}.npy")
         c = np.load(f"/tmp/bench_jump_ours2_{case}.npy")

@@ -21,16 +21,18 @@ report says so.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
+from turns import Worker
+
+HERE = Path(__file__).resolve().parent
 
 CASES = {"10x1": (1, 10), "5x3": (3, 5)}  # name: (nints, ngroups)
 FRAME_TIME = 10.73677  # NIRCam full frame
@@ -63,7 +65,7 @@ def simulate(nints, ngroups, size, seed=0):
 
 WORKER = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import sys
     import numpy as np
     d = sys.argv[1]; impl, algo, rows = sys.argv[2], sys.argv[3], int(sys.argv[4])
     data = np.load(d + "/data.npy"); gdq = np.load(d + "/gdq.npy"); pdq = np.load(d + "/pdq.npy")
@@ -99,71 +101,26 @@ WORKER = textwrap.dedent(
                               suppress_one_group=True, n_threads=nt)
             else:
                 fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf, n_threads=nt)
-    # turns: a line "run" times one run and answers with its time; anything else ends
-    print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip() != "run":
-            break
-        t = time.perf_counter(); run(); dt = time.perf_counter() - t
-        print(json.dumps({"t": dt}), flush=True)
-    # VmHWM is this process's own peak (ru_maxrss would carry the parent's across exec)
-    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
-    rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rss_mb": rss}), flush=True)
+    sys.path.insert(0, sys.argv[7])
+    from turns import serve
+    serve(run)
     """
 )
 
 
-class Worker:
-    """One implementation in its own process, timing a run each time it is asked."""
-
-    def __init__(self, tmp, impl, algo, rows):
-        # idle OpenBLAS threads spin and steal the cores from whichever implementation runs
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-        self.name = f"{impl} {algo}"
-        self.err = tempfile.TemporaryFile(mode="w+")  # a pipe could fill and block it
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER, tmp, impl, algo, str(rows), str(FRAME_TIME),
-             str(NFRAMES)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, text=True, env=env,
-        )  # fmt: skip
-        self.times = []
-        if self._reply() != "ready":
-            raise RuntimeError(f"{self.name}: unexpected start")
-
-    def _reply(self) -> str:
-        line = self.proc.stdout.readline()
-        if not line:
-            self.err.seek(0)
-            raise RuntimeError(f"{self.name} failed:\n{self.err.read()[-3000:]}")
-        return line.strip()
-
-    def _send(self, cmd):
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-
-    def run(self) -> float:
-        self._send("run")
-        t = json.loads(self._reply())["t"]
-        self.times.append(t)
-        return t
-
-    def close(self) -> float:
-        """Stop the process; its peak RSS (MB)."""
-        self._send("quit")
-        rss = json.loads(self._reply())["rss_mb"]
-        self.proc.wait()
-        self.err.close()
-        return rss
+def worker(tmp, impl, algo, rows) -> Worker:
+    argv = [sys.executable, "-c", WORKER, tmp, impl, algo, str(rows), str(FRAME_TIME),
+            str(NFRAMES), str(HERE)]  # fmt: skip
+    return Worker(argv, f"{impl} {algo}")
 
 
 def take_turns(tmp, algo, rounds, rows):
     """stcal and jwcore (1 and 2 threads) in turns: each round one stcal run, then each
     jwcore twice (its runs are short: more of them move the median less)."""
-    workers = {"stcal": Worker(tmp, "stcal", algo, rows)}
+    workers = {"stcal": worker(tmp, "stcal", algo, rows)}
     try:
         for nt in ("1", "2"):
-            workers[nt] = Worker(tmp, nt, algo, 0)
+            workers[nt] = worker(tmp, nt, algo, 0)
         per_round = {"1": [], "2": []}
         for _ in range(rounds):
             ref = workers["stcal"].run()
@@ -172,11 +129,10 @@ def take_turns(tmp, algo, rounds, rows):
                     workers[nt].run()
             for nt in ("1", "2"):
                 per_round[nt].append(ref / statistics.median(workers[nt].times[-2:]))
-        rss = {k: w.close() for k, w in workers.items()}
+        rss = {k: w.close()["rss_mb"] for k, w in workers.items()}
     finally:
         for w in workers.values():
-            if w.proc.poll() is None:
-                w.proc.kill()
+            w.kill()
     return {k: w.times for k, w in workers.items()}, rss, per_round
 
 

@@ -19,7 +19,7 @@ import sys
 import warnings
 
 import numpy as np
-from turns import Worker, serve
+import turns
 
 GROUP_TIME = 10.737
 PARAMS = dict(
@@ -93,29 +93,24 @@ def worker(impl, case, n, n_threads):
         np.save(f"/tmp/bench_jump_{impl}{n_threads}_{case}.npy", flags["last"])
         return {}
 
-    serve(run, report)
+    turns.serve(run, report)
 
 
-def spawn(impl, case, n, n_threads=1) -> Worker:
+def spec(impl, case, n, n_threads=1):
     argv = [sys.executable, __file__, "--worker", impl, case, str(n), str(n_threads)]
-    return Worker(argv, f"{impl} {n_threads}t {case}")
+    return argv, f"{impl} {n_threads}t {case}"
 
 
-def take_turns(case, n, rounds=3):
-    """stcal, then jwcore 1 and 2 threads twice each, per round; their times and RSS."""
-    ws = {"stcal": spawn("stcal", case, n)}
-    try:
-        for nt in (1, 2):
-            ws[nt] = spawn("ours", case, n, nt)
-        for _ in range(rounds):
-            ws["stcal"].run()
-            for _ in range(2):
-                for nt in (1, 2):
-                    ws[nt].run()
+def time_in_turns(case, n, rounds=3):
+    """stcal and jwcore (1 and 2 threads) in turns: median time and peak RSS (GB) of each."""
+    specs = {
+        "stcal": spec("stcal", case, n),
+        1: spec("ours", case, n, 1),
+        2: spec("ours", case, n, 2),
+    }
+    with turns.started(specs) as ws:
+        turns.take_turns(ws["stcal"], [ws[1], ws[2]], rounds)
         return {k: (float(np.median(w.times)), w.close()["rss_mb"] / 1024) for k, w in ws.items()}
-    finally:
-        for w in ws.values():
-            w.kill()
 
 
 def main():
@@ -137,7 +132,7 @@ def main():
         f" {'2t/1t':>6} {'RSS st':>7} {'RSS 1t':>7} {'agree %':>8}"
     )
     for case in CASES:
-        res = take_turns(case, n)
+        res = time_in_turns(case, n)
         st, o1, o2 = ({"median": m, "rss_gb": r} for m, r in (res["stcal"], res[1], res[2]))
         a = np.load(f"/tmp/bench_jump_stcal1_{case}.npy")
         b = np.load(f"/tmp/bench_jump_ours1_{case}.npy")

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from turns import Worker
+import turns
 
 HERE = Path(__file__).resolve().parent
 
@@ -108,32 +108,27 @@ WORKER = textwrap.dedent(
 )
 
 
-def worker(tmp, impl, algo, rows) -> Worker:
+def worker_spec(tmp, impl, algo, rows):
     argv = [sys.executable, "-c", WORKER, tmp, impl, algo, str(rows), str(FRAME_TIME),
             str(NFRAMES), str(HERE)]  # fmt: skip
-    return Worker(argv, f"{impl} {algo}")
+    return argv, f"{impl} {algo}"
 
 
-def take_turns(tmp, algo, rounds, rows):
-    """stcal and jwcore (1 and 2 threads) in turns: each round one stcal run, then each
-    jwcore twice (its runs are short: more of them move the median less)."""
-    workers = {"stcal": worker(tmp, "stcal", algo, rows)}
-    try:
-        for nt in ("1", "2"):
-            workers[nt] = worker(tmp, nt, algo, 0)
-        per_round = {"1": [], "2": []}
-        for _ in range(rounds):
-            ref = workers["stcal"].run()
-            for _ in range(2):
-                for nt in ("1", "2"):
-                    workers[nt].run()
-            for nt in ("1", "2"):
-                per_round[nt].append(ref / statistics.median(workers[nt].times[-2:]))
-        rss = {k: w.close()["rss_mb"] for k, w in workers.items()}
-    finally:
-        for w in workers.values():
-            w.kill()
-    return {k: w.times for k, w in workers.items()}, rss, per_round
+def time_in_turns(tmp, algo, rounds, rows):
+    """stcal and jwcore (1 and 2 threads) in turns: their times, peak RSS and, per round,
+    stcal's time over the median of jwcore's two."""
+    specs = {"stcal": worker_spec(tmp, "stcal", algo, rows)}
+    specs.update({nt: worker_spec(tmp, nt, algo, 0) for nt in ("1", "2")})
+    with turns.started(specs) as ws:
+        turns.take_turns(ws["stcal"], [ws["1"], ws["2"]], rounds)
+        rss = {k: w.close()["rss_mb"] for k, w in ws.items()}
+    times = {k: w.times for k, w in ws.items()}
+    per_round = {
+        nt: [ref / statistics.median(times[nt][2 * r : 2 * r + 2])
+             for r, ref in enumerate(times["stcal"])]
+        for nt in ("1", "2")
+    }  # fmt: skip
+    return times, rss, per_round
 
 
 def main(argv=None):
@@ -159,7 +154,7 @@ def main(argv=None):
             for algo in args.algorithms.split(","):
                 rows = args.likely_rows if algo == "likely" and args.likely_rows < args.size else 0
                 scale = args.size / rows if rows else 1
-                times, rss, per_round = take_turns(tmp, algo, args.repeat, rows)
+                times, rss, per_round = time_in_turns(tmp, algo, args.repeat, rows)
                 ref_t = statistics.median(times["stcal"]) * scale
                 note = f" (timed on {rows} rows, scaled)" if rows else ""
                 print(f"  {algo:6s} stcal      {ref_t:8.3f} s  rss {rss['stcal']:6.0f} MB{note}")

@@ -4,12 +4,14 @@ The host these benchmarks run on changes speed by up to 2x within minutes.  Timi
 implementation's runs and then the other's lets that drift into the ratio; processes that
 take turns see the same state of the machine.  Each keeps its own peak RSS.
 
-The parent starts a :class:`Worker` per implementation and asks each for runs in turn; the
-worker side calls :func:`serve` with its run function once its inputs are loaded.
+The parent starts a :class:`Worker` per implementation (:func:`started`) and runs them in
+turns (:func:`take_turns`); the worker side calls :func:`serve` with its run function once
+its inputs are loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -90,3 +92,26 @@ class Worker:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
+
+
+@contextlib.contextmanager
+def started(specs: dict):
+    """Workers started from ``{key: (argv, name)}``; any still running is killed on leaving."""
+    ws = {}
+    try:
+        for key, (argv, name) in specs.items():
+            ws[key] = Worker(argv, name)
+        yield ws
+    finally:
+        for w in ws.values():
+            w.kill()
+
+
+def take_turns(ref: Worker, others: list[Worker], rounds: int, each: int = 2) -> None:
+    """Each round: one run of ``ref`` (the official code), then ``each`` runs of every other
+    worker in turn (their runs are short: more of them move the median less)."""
+    for _ in range(rounds):
+        ref.run()
+        for _ in range(each):
+            for w in others:
+                w.run()

@@ -204,9 +204,11 @@ def test_threads_give_identical_results(rng):
 )  # fmt: skip
 def test_vectorised_and_general_paths_agree(rng, nints, ngroups, nx):
     """Unflagged ramps take a vectorised path (per-pixel values shared by the integrations,
-    medians by compile-time networks up to 24 differences, whole blocks of 8 pixels and the
-    rest of a row apart) unless the optional products are asked for; every pixel gets the
-    same bits either way, with and without jumps, saturation and DO_NOT_USE groups."""
+    the slope as fixed coefficients of the groups, medians by compile-time networks up to 24
+    differences, whole blocks of 8 pixels and the rest of a row apart) unless the optional
+    products are asked for; the general path follows stcal's arithmetic step by step.  They
+    agree to rounding (an ulp of the float32 products), with and without jumps, saturation
+    and DO_NOT_USE groups, and the flags are the same."""
     sim = simulate(rng, nints=nints, ngroups=ngroups, ny=7, nx=nx, jump_prob=0.02,
                    full_well=30000)  # fmt: skip
     sim["data"][:, :, ::3, ::4] *= 40  # bright pixels that saturate
@@ -219,9 +221,29 @@ def test_vectorised_and_general_paths_agree(rng, nints, ngroups, nx):
     sim["readnoise"][4, 1] = 0.0
     sim["pixeldq"][5, 6] = DNU
     a, b = _fit(sim, suppress_one_group=True), _fit(sim, suppress_one_group=True, save_opt=True)
-    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
-        np.testing.assert_array_equal(getattr(a.rate, name), getattr(b.rate, name))
-        np.testing.assert_array_equal(getattr(a.rateints, name), getattr(b.rateints, name))
+    for prod in ("rate", "rateints"):
+        pa, pb = getattr(a, prod), getattr(b, prod)
+        np.testing.assert_array_equal(pa.dq, pb.dq)
+        for name in ("slope", "var_poisson", "var_rnoise", "err"):
+            np.testing.assert_allclose(
+                getattr(pa, name), getattr(pb, name), rtol=3e-7, atol=1e-10, err_msg=name
+            )
+
+
+@pytest.mark.parametrize("ngroups", [3, 5, 10, 70])
+def test_flat_ramps_have_zero_slope(ngroups):
+    """The vectorised path fits the differences from the first group: a flat ramp's slope is
+    exactly 0 at any level, not the rounding of the level's cancellation."""
+    levels = np.array([777.77, 1000.5, 12000.25, 12345.678, 30000.1, 59999.9], np.float32)
+    data = np.broadcast_to(levels, (1, ngroups, 3, levels.size)).copy()
+    gdq = np.zeros(data.shape, np.uint8)
+    shape = data.shape[2:]
+    res = fit_ramps_ols(
+        data, gdq, np.zeros(shape, np.uint32), np.full(shape, 12.0, np.float32),
+        np.full(shape, 2.0, np.float32), frame_time=GROUP_TIME, group_time=GROUP_TIME,
+    )  # fmt: skip
+    assert np.all(res.rate.slope == 0.0)
+    assert np.all(res.rateints.slope == 0.0)
 
 
 def test_median_tables_are_generated_and_correct():

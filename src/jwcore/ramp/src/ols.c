@@ -66,6 +66,8 @@ static int fast_fma(void) {
 #endif
 }
 
+static void free_ctx(ols_ctx *c);
+
 static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     if (!p || p->ngroups == 0 || p->ngroups > 60000 || p->nframes < 1) return JW_RAMP_ERR_ARG;
     memset(c, 0, sizeof(*c));
@@ -106,6 +108,13 @@ static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     c->wtab_off = off;
     c->net_lo = lo;
     c->net_hi = hi;
+    const double L = (double)c->ng;
+    c->kr = 12.0 / ((L * L * L - L) * c->gt * c->gt);
+    c->ctab = ols_clean_coefficients(c);
+    if (c->ng >= 3 && !c->ctab) {
+        free_ctx(c);
+        return JW_RAMP_ERR_ALLOC;
+    }
     return JW_RAMP_OK;
 }
 
@@ -113,23 +122,27 @@ static void free_ctx(ols_ctx *c) {
     free((void *)c->wtab);
     free((void *)c->net_lo);
     free((void *)c->net_hi);
+    free((void *)c->ctab);
 }
 
 
 /* Scratch of the vectorised path for unflagged ramps, OLS_CHUNK pixels of a row. */
 typedef struct {
     double *rn, *gain, *dark, *med, *slope, *w, *work;
+    double *y; /* [ng][P] the unflagged ramps as doubles (ols_clean_load) */
     float *rnf;
     ols_clean_k k;
     uint32_t *pdq;
-    uint8_t *clean, *flagged;
+    uint8_t *clean; /* unflagged ramps of finite values (ols_clean_mask) */
+    uint8_t *fit;   /* ... also with a usable gain and read noise (ols_clean_usable) */
+    uint8_t *flagged;
     void *block;
 } ols_chunk;
 
 static int chunk_alloc(ols_chunk *k, int ng) {
     const size_t P = OLS_CHUNK, n = (size_t)ng;
-    k->block = malloc(P * (25 + n) * sizeof(double) + P * sizeof(float) +
-                      P * (sizeof(uint32_t) + 2) + 64);
+    k->block = malloc(P * (25 + 2 * n) * sizeof(double) + P * sizeof(float) +
+                      P * (sizeof(uint32_t) + 3) + 64);
     if (!k->block) return 1;
     double *b = (double *)k->block;
     k->rn = b;
@@ -139,21 +152,21 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     k->slope = b + 4 * P;
     k->work = b + 5 * P; /* 6 * P */
     double *kb = b + 11 * P;
-    k->k = (ols_clean_k){.invrn2 = kb,
-                         .var_r = kb + P,
-                         .ir = kb + 2 * P,
-                         .ip = kb + 3 * P,
-                         .vr_thr = kb + 4 * P,
-                         .o_vp = kb + 5 * P,
-                         .o_vr = kb + 6 * P,
-                         .o_err = kb + 7 * P,
-                         .cl_add = kb + 8 * P,
-                         .bad = (int64_t *)(kb + 9 * P)}; /* to b + 21 P */
+    k->k = (ols_clean_k){.ir = kb,
+                         .ip = kb + P,
+                         .vr_thr = kb + 2 * P,
+                         .o_vp = kb + 3 * P,
+                         .o_vr = kb + 4 * P,
+                         .o_err = kb + 5 * P,
+                         .cl_add = kb + 6 * P,
+                         .bad = (int64_t *)(kb + 7 * P)}; /* to b + 19 P */
     k->w = b + 21 * P;                                     /* n * P */
-    k->rnf = (float *)(k->w + n * P + 4 * P);
+    k->y = k->w + n * P + 4 * P; /* n * P */
+    k->rnf = (float *)(k->y + n * P);
     k->pdq = (uint32_t *)(k->rnf + P);
     k->clean = (uint8_t *)(k->pdq + P);
-    k->flagged = k->clean + P;
+    k->fit = k->clean + P;
+    k->flagged = k->fit + P;
     return 0;
 }
 
@@ -258,13 +271,14 @@ static void row_median_sums(const ols_ctx *c, const jw_ols_params *p, const jw_o
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
             const float *bd = rs.d + x0;
             uint8_t *clean = cm ? cm + x0 : ch->clean;
-            for (int x = 0; x < P; x++) ch->gain[x] = (double)in->gain[y * nx + x0 + x];
-            ols_clean_mask(c, bd, rs.g + x0, rs.s, P, ch->gain, clean);
-            ols_clean_medians(c, bd, rs.s, P, ch->med, ch->w);
+            ols_clean_mask(c, bd, rs.g + x0, rs.s, P, clean, ch->y);
+            ols_clean_medians(c, ch->y, P, ch->med, ch->w);
             /* the unflagged lanes' medians, then the others' one at a time */
             double *mt = ch->slope;
             ols_clean_pick(P, clean, ch->med, p->ngroups > 1, mt);
-            for (int x = 0; x < P; x++) {
+            int nclean = 0;
+            for (int x = 0; x < P; x++) nclean += clean[x];
+            for (int x = 0; x < P && nclean < P; x++) {
                 if (clean[x]) continue;
                 ols_prepare(c, bd + x, rs.g + x0 + x, rs.s, zf_at(p, in, i, y, x0 + x), &r,
                             NULL);
@@ -369,38 +383,39 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
     int overflow = 0;
     /* Unflagged ramps (no optional products asked for) go through the vectorised path; the
      * others one at a time. */
-    if (opt)
+    if (opt) {
         memset(ch->clean, 0, (size_t)P);
-    else if (mask)
+    } else if (mask) {
         memcpy(ch->clean, mask, (size_t)P);
-    else
-        ols_clean_mask(c, bd0, bg0, gs, P, ch->gain, ch->clean);
-    if (r->one_pass) {
-        /* (the median over one integration: no division by the count) */
-        ols_clean_medians(c, bd0, gs, P, ch->med, ch->w);
+        ols_clean_load(c, bd0, gs, P, ch->y);
+    } else {
+        ols_clean_mask(c, bd0, bg0, gs, P, ch->clean, ch->y);
+    }
+    const uint8_t *restrict clean = ch->clean, *restrict fit = ch->fit;
+    const int nclean = ols_clean_usable(P, ch->clean, ch->gain, ch->rn, ch->fit);
+    if (r->one_pass && !opt) {
+        /* (the median over one integration: no division by the count; the flagged ramps'
+         * come from the general path below) */
+        ols_clean_medians(c, ch->y, P, ch->med, ch->w);
         ols_clean_pick(P, ch->clean, ch->med, ng > 1, b->m + x0);
     }
-    if (!opt) {
+    if (nclean) {
         if (!consts)
-            ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
-                             ch->work);
-        ols_clean_slope(c, bd0, gs, P, ch->rn, ch->gain, ch->k.invrn2, ch->slope, ch->work);
+            ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k);
+        ols_clean_slope(c, ch->y, P, ch->rn, ch->gain, ch->slope, ch->work);
         /* every lane's products are written; the flagged lanes' are overwritten below */
         const ols_soa stc = ols_soa_at(st, x0);
         const size_t o = i * ints->plane_stride + row0 + x0;
-        ols_clean_int(c, P, ch->clean, ch->pdq, &ch->k, ch->slope, &stc, ints->slope + o,
+        ols_clean_int(c, P, fit, ch->pdq, &ch->k, ch->slope, &stc, ints->slope + o,
                       ints->var_poisson + o, ints->var_rnoise + o, ints->err + o, ints->dq + o);
     }
     /* the flagged lanes (all of them when the optional products are asked for) */
     int nflag = 0;
     uint8_t *restrict flagged = ch->flagged;
-    const uint8_t *restrict clean = ch->clean;
-    int nclean = 0;
-    for (int xc = 0; xc < P; xc++) nclean += clean[xc] != 0;
     if (nclean < P)
         for (int xc = 0; xc < P; xc++) {
             flagged[nflag] = (uint8_t)xc;
-            nflag += !clean[xc];
+            nflag += !fit[xc];
         }
     for (int f = 0; f < nflag; f++) {
         const int xc = ch->flagged[f];
@@ -412,7 +427,7 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
         const uint8_t *bg = rs.g + x;
         const int ncr =
             ols_prepare(c, bd, bg, gs, zf_at(p, in, i, y, x), &rp, opt ? s->crmag : NULL);
-        if (r->one_pass) {
+        if (r->one_pass && !clean[xc]) {
             double m = ols_median_rate(c, &rp, s->tmp);
             if (ng > 1 && isnan(m)) m = 0.0;
             b->m[x] = m;
@@ -487,8 +502,7 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
             chunk_consts(c, p, in, row0 + x0, P, ch);
             if (!opt)
-                ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k,
-                                 ch->work);
+                ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k);
             for (size_t i = 0; i < nints; i++)
                 overflow += fit_chunk_int(&r, i, row_slot(p, in, b, i, y, i), x0, P, 1,
                                           cm ? cm + i * nx + x0 : NULL);

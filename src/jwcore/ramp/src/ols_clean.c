@@ -1,11 +1,18 @@
 /* OLS for ramps with no flagged group, P pixels at a time (see ols_pixel.h).
  *
  * Such a ramp is a single segment of every group, so its median rate and its fit need no
- * segmentation; written with the pixel loop innermost, the compiler vectorises them.  Each
- * lane performs exactly the operations of the general path (ols_pixel.c) in the same
- * order, so a pixel gets the same bits whichever path fits it.  Divisions by the group
- * time are correctly rounded quotients computed with fused multiply-adds (ols_qdiv) where
- * the machine has them: the same numbers as the division, at a fraction of its cost.
+ * segmentation; written with the pixel loop innermost, the compiler vectorises them.
+ *
+ * The general path (ols_pixel.c) follows stcal's arithmetic step by step.  Here the same
+ * quantities take fewer operations:
+ * - the weights |k - mid|^p / rn^2 of a segment of all ng groups are fixed for each of the
+ *   six exponents p, and the common 1 / rn^2 cancels from the least-squares quotient, so
+ *   the slope is a fixed linear combination of the groups (ols_clean_coefficients);
+ * - the signal-to-noise thresholds are compared squared, without a square root;
+ * - a variance is used where stcal takes the inverse of its inverse.
+ * The results differ from the general path's by rounding only (a few parts in 1e15 of the
+ * double-precision values, at most an ulp of the single-precision products).  Each lane's
+ * operations do not depend on its neighbours, so neither do its results.
  */
 #include <math.h>
 #include <stdint.h>
@@ -17,16 +24,43 @@
 
 OLS_CLONES
 void ols_clean_mask(const ols_ctx *c, const float *bd, const uint8_t *bg, size_t stride, int P,
-                    const double *gain, uint8_t *clean) {
+                    uint8_t *clean, double *y) {
     uint8_t *restrict cl = clean;
     FORX cl[x] = c->ng >= 3;
     for (int k = 0; k < c->ng; k++) {
         const float *restrict d = bd + (size_t)k * stride;
         const uint8_t *restrict g = bg + (size_t)k * stride;
+        double *restrict o = y + (size_t)k * P;
         /* v - v is 0 only for finite values */
-        FORX cl[x] &= (uint8_t)((g[x] == 0) & (d[x] - d[x] == 0.0f));
+        FORX {
+            const float v = d[x];
+            o[x] = (double)v;
+            cl[x] &= (uint8_t)((g[x] == 0) & (v - v == 0.0f));
+        }
     }
-    FORX cl[x] &= (uint8_t)(gain[x] > 0.0);
+}
+
+OLS_CLONES
+void ols_clean_load(const ols_ctx *c, const float *bd, size_t stride, int P, double *y) {
+    for (int k = 0; k < c->ng; k++) {
+        const float *restrict d = bd + (size_t)k * stride;
+        double *restrict o = y + (size_t)k * P;
+        FORX o[x] = (double)d[x];
+    }
+}
+
+OLS_CLONES
+int ols_clean_usable(int P, const uint8_t *clean, const double *gain, const double *rn,
+                     uint8_t *fit) {
+    const uint8_t *restrict cl = clean;
+    uint8_t *restrict f = fit;
+    int64_t ok[OLS_CHUNK];
+    /* the comparisons are false for NaN */
+    FORX ok[x] = (gain[x] > 0.0) & (gain[x] < INFINITY) & (rn[x] > 0.0) & (rn[x] < INFINITY);
+    FORX f[x] = (uint8_t)((cl[x] != 0) & (ok[x] != 0));
+    int n = 0;
+    FORX n += f[x];
+    return n;
 }
 
 OLS_CLONES
@@ -40,29 +74,6 @@ void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero
         double m = k64[x] ? md[x] : 0.0;
         o[x] = (nan_zero && m != m) ? 0.0 : m;
     }
-}
-
-/* Quotients by the group time of the lanes ols_qdiv cannot take. */
-static void qdiv_fixup(const ols_ctx *c, int P, const double *a, double *q) {
-    for (int x = 0; x < P; x++)
-        if (!ols_qdiv_ok(a[x] * c->rgt)) q[x] = a[x] / c->gt;
-}
-
-/* q[x] = a[x] / gt for P lanes; returns the number of lanes left for qdiv_fixup. */
-static inline int qdiv_lanes(const ols_ctx *c, int P, const double *restrict a,
-                             double *restrict q) {
-    const double gt = c->gt, rgt = c->rgt;
-    int nbad = 0;
-    if (c->use_fma) {
-        FORX {
-            const double v = a[x];
-            nbad += !ols_qdiv_ok(v * rgt);
-            q[x] = ols_qdiv(v, gt, rgt);
-        }
-    } else {
-        FORX q[x] = a[x] / gt;
-    }
-    return nbad;
 }
 
 OLS_CLONES
@@ -101,41 +112,57 @@ void ols_pixel_consts(const ols_ctx *c, int P, const float *gain, const float *r
     FORX o[x] = pq[x] | (gn[x] > 0.0f ? 0u : bad);
 }
 
+double *ols_clean_coefficients(const ols_ctx *c) {
+    const int L = c->ng;
+    if (L < 3) return NULL;
+    double *t = (double *)calloc(8 * (size_t)L, sizeof(double));
+    if (!t) return NULL;
+    /* the weighted least-squares slope, sum(w)sum(w x y) - sum(w x)sum(w y) over
+     * sum(w)sum(w x^2) - sum(w x)^2, is linear in y; extended precision keeps the
+     * coefficients correctly rounded in practice */
+    for (int p = 0; p < 6; p++) {
+        long double s0 = 0.0L, s1 = 0.0L, s2 = 0.0L;
+        for (int k = 0; k < L; k++) {
+            const long double w = (long double)ols_weight(c, L, p, k), x = (long double)k;
+            s0 += w;
+            s1 += w * x;
+            s2 += w * x * x;
+        }
+        const long double den = (s0 * s2 - s1 * s1) * (long double)c->gt;
+        for (int k = 0; k < L; k++) {
+            const long double w = (long double)ols_weight(c, L, p, k);
+            t[(size_t)k * 8 + p] = (double)(w * (s0 * (long double)k - s1) / den);
+        }
+    }
+    return t;
+}
+
 OLS_CLONES
 void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *gain,
                       const double *dark, const double *mrate, const uint32_t *pdq,
-                      const ols_clean_k *k, double *work) {
-    const double gt = c->gt, Ld = (double)c->ng, T = OLS_LARGE_VARIANCE_THRESHOLD;
+                      const ols_clean_k *k) {
+    const double rgtl = 1.0 / (c->gt * ((double)c->ng - 1.0)), kr = c->kr;
+    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
     const uint32_t invalid = c->pdnu | c->psat;
-    double *restrict rq = work, *restrict var_p = work + P;
-    /* rn / gt as ols_clean_fit's read-noise variance starts */
-    if (qdiv_lanes(c, P, rn, rq)) qdiv_fixup(c, P, rn, rq);
-    double *restrict invrn2 = k->invrn2, *restrict var_r = k->var_r;
-    FORX {
-        invrn2[x] = 1.0 / (rn[x] * rn[x]);
-        const double m = mrate[x];
-        var_p[x] = (m > 0.0 ? m + dark[x] : dark[x]) / (gt * gain[x] * (Ld - 1.0));
-        double rnum = rq[x];
-        rnum = 12.0 * rnum * rnum;
-        double rden = Ld * Ld * Ld - Ld;
-        rden = rden * gain[x] * gain[x];
-        var_r[x] = rnum / rden;
-    }
     double *restrict ir_o = k->ir, *restrict ip_o = k->ip, *restrict vthr = k->vr_thr;
     double *restrict o_vp = k->o_vp, *restrict o_vr = k->o_vr, *restrict o_err = k->o_err;
     double *restrict cl_add = k->cl_add;
     int64_t *restrict bad_o = k->bad;
+    /* Two divisions a pixel: 1 / gain for both variances, one for both their inverses.
+     * Every value is computed on every lane and the result selected: an operation under
+     * a condition is not if-converted (it might raise an exception the source would not). */
     FORX {
-        /* the sums of one segment, started from zero as in the general path */
-        const double var_e = var_p[x] + var_r[x];
-        const double ir = 0.0 + 1.0 / var_r[x];
-        const double ip = var_p[x] > 0.0 ? 0.0 + 1.0 / var_p[x] : 0.0;
-        const double ie = 0.0 + 1.0 / var_e;
-        double vp = ip > 0.0 ? 1.0 / ip : 0.0;
+        const double m = mrate[x], ig = 1.0 / gain[x];
+        const double var_p = (m > 0.0 ? m + dark[x] : dark[x]) * ig * rgtl;
+        const double var_r = rn[x] * rn[x] * kr * (ig * ig);
+        const double vq = var_p > 0.0 ? var_p : 1.0;
+        const double t = 1.0 / (var_r * vq);
+        const double ir = vq * t;
+        const double ip = var_p > 0.0 ? var_r * t : 0.0;
+        double vp = var_p > 0.0 ? var_p : 0.0;
         vp = vp >= T ? 0.0 : vp;
-        double vr = 1.0 / ir;
-        vr = vr >= T ? 0.0 : vr;
-        const double ve = 1.0 / ie;
+        double vr = var_r >= T ? 0.0 : var_r;
+        const double ve = var_p + var_r;
         double err = ve > T ? 0.0 : sqrt(ve);
         const int64_t bad = (pdq[x] & invalid) != 0;
         vthr[x] = vr;
@@ -147,114 +174,61 @@ void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *g
         o_vp[x] = vp;
         o_vr[x] = vr;
         o_err[x] = err;
-        cl_add[x] = vr > 0.0 ? 1.0 / vr : 0.0;
+        cl_add[x] = vr > 0.0 ? ir : 0.0;
         bad_o[x] = bad;
     }
 }
 
 OLS_CLONES
-void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
-                     const double *gain, const double *invrn2, double *slope, double *work) {
+void ols_clean_slope(const ols_ctx *c, const double *y, int P, const double *rn,
+                     const double *gain, double *slope, double *work) {
     const int L = c->ng;
-    double *restrict sumw = work, *restrict sumx = work + P, *restrict sumxx = work + 2 * P;
-    double *restrict sumy = work + 3 * P, *restrict sumxy = work + 4 * P;
-    double *restrict pd = work + 5 * P;
-    const float *restrict d0 = bd, *restrict dl = bd + (size_t)(L - 1) * stride;
+    const double *ct = c->ctab;
+    int64_t *restrict pi = (int64_t *)work;
+    const double *restrict y0 = y, *restrict yl = y + (size_t)(L - 1) * P;
     FORX {
-        /* signal-to-noise of the ramp picks the weighting exponent (by selects) */
-        const double diff = (double)dl[x] - (double)d0[x];
-        const double den = rn[x] * rn[x] + diff * gain[x];
-        const double S = diff * gain[x] / sqrt(den);
-        double s = (den <= 0.0 || gain[x] == 0.0) ? 0.0 : (S < 0.0 ? 0.0 : S);
-        pd[x] = 5.0 - (double)(s < 5.0) - (double)(s < 10.0) - (double)(s < 20.0) -
-                (double)(s < 50.0) - (double)(s < 100.0);
-        sumw[x] = sumx[x] = sumxx[x] = sumy[x] = sumxy[x] = 0.0;
+        /* the signal-to-noise S = diff gain / sqrt(rn^2 + diff gain) of the ramp picks the
+         * weighting exponent: its index counts the thresholds 5, 10, 20, 50 and 100 that S
+         * reaches (none when S or its denominator is not positive) */
+        const double dg = (yl[x] - y0[x]) * gain[x];
+        const double den = rn[x] * rn[x] + dg;
+        const double s2 = dg * dg;
+        const int64_t n = (int64_t)(s2 >= 25.0 * den) + (int64_t)(s2 >= 100.0 * den) +
+                          (int64_t)(s2 >= 400.0 * den) + (int64_t)(s2 >= 2500.0 * den) +
+                          (int64_t)(s2 >= 10000.0 * den);
+        pi[x] = (den > 0.0) & (dg > 0.0) ? n : 0;
     }
-    if (L <= OLS_WTAB_LMAX) {
-        const float *tb = c->wtab + c->wtab_off[L];
-        /* whole blocks of 8 lanes with their sums in registers over the groups */
-        int x0 = 0;
-        v8d wt[6 * OLS_WTAB_LMAX]; /* the weights, broadcast */
-        if (P >= 8)
-            for (int k = 0; k < 6 * L; k++)
-                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[k];
-        for (; x0 + 8 <= P; x0 += 8) {
-            v8d pv, il;
-            memcpy(&pv, pd + x0, sizeof pv);
-            memcpy(&il, invrn2 + x0, sizeof il);
-            const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
-            v8d sw = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx = sw, sxx = sw, sy = sw, sxy = sw;
-            for (int k = 0; k < L; k++) {
-                const double xk = (double)k + 0.0;
-                v8d wv = wt[5 * L + k];
-                wv = V8D_SEL(m4, wt[4 * L + k], wv);
-                wv = V8D_SEL(m3, wt[3 * L + k], wv);
-                wv = V8D_SEL(m2, wt[2 * L + k], wv);
-                wv = V8D_SEL(m1, wt[L + k], wv);
-                wv = V8D_SEL(m0, wt[k], wv);
-                const v8d w = wv * il;
-                v8f yf;
-                memcpy(&yf, bd + (size_t)k * stride + x0, sizeof yf);
-                const v8d y = __builtin_convertvector(yf, v8d);
-                const v8d xw = xk * w;
-                sw += w;
-                sx += xw;
-                sxx += xk * xw;
-                sy += y * w;
-                sxy += y * xw;
-            }
-            memcpy(sumw + x0, &sw, sizeof sw);
-            memcpy(sumx + x0, &sx, sizeof sx);
-            memcpy(sumxx + x0, &sxx, sizeof sxx);
-            memcpy(sumy + x0, &sy, sizeof sy);
-            memcpy(sumxy + x0, &sxy, sizeof sxy);
+    /* The coefficients sum to zero, so the slope is also their sum with the ramp less its
+     * first group: exact differences, then no cancellation of the level of the ramp (a
+     * flat ramp's slope is 0, not rounding).  Lanes of 8 with their sums in registers over
+     * the groups, two blocks at a time to overlap the additions; a lane's coefficient is
+     * picked from the group's eight by its index (a single permute where the machine has
+     * one). */
+    int x0 = 0;
+    for (; x0 + 16 <= P; x0 += 16) {
+        v8l ia, ib;
+        v8d sa = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sb = sa, fa, fb;
+        memcpy(&ia, pi + x0, sizeof ia);
+        memcpy(&ib, pi + x0 + 8, sizeof ib);
+        memcpy(&fa, y + x0, sizeof fa);
+        memcpy(&fb, y + x0 + 8, sizeof fb);
+        for (int k = 1; k < L; k++) {
+            v8d tk, ya, yb;
+            memcpy(&tk, ct + (size_t)k * 8, sizeof tk);
+            memcpy(&ya, y + (size_t)k * P + x0, sizeof ya);
+            memcpy(&yb, y + (size_t)k * P + x0 + 8, sizeof yb);
+            sa += (ya - fa) * __builtin_shuffle(tk, ia);
+            sb += (yb - fb) * __builtin_shuffle(tk, ib);
         }
-        for (int k = 0; k < L && x0 < P; k++) {
-            const double xk = (double)k + 0.0;
-            const double w0 = tb[k], w1 = tb[L + k], w2 = tb[2 * L + k], w3 = tb[3 * L + k];
-            const double w4 = tb[4 * L + k], w5 = tb[5 * L + k];
-            const float *restrict d = bd + (size_t)k * stride;
-            for (int x = x0; x < P; x++) {
-                double wv = w5;
-                wv = pd[x] < 4.5 ? w4 : wv;
-                wv = pd[x] < 3.5 ? w3 : wv;
-                wv = pd[x] < 2.5 ? w2 : wv;
-                wv = pd[x] < 1.5 ? w1 : wv;
-                wv = pd[x] < 0.5 ? w0 : wv;
-                const double w = wv * invrn2[x];
-                const double y = (double)d[x];
-                const double xw = xk * w;
-                sumw[x] += w;
-                sumx[x] += xw;
-                sumxx[x] += xk * xw;
-                sumy[x] += y * w;
-                sumxy[x] += y * xw;
-            }
-        }
-    } else {
-        for (int k = 0; k < L; k++) {
-            const double xk = (double)k + 0.0;
-            const float *restrict d = bd + (size_t)k * stride;
-            for (int x = 0; x < P; x++) {
-                const double w = (double)ols_weight(c, L, (int)pd[x], k) * invrn2[x];
-                const double y = (double)d[x];
-                const double xw = xk * w;
-                sumw[x] += w;
-                sumx[x] += xw;
-                sumxx[x] += xk * xw;
-                sumy[x] += y * w;
-                sumxy[x] += y * xw;
-            }
-        }
+        memcpy(slope + x0, &sa, sizeof sa);
+        memcpy(slope + x0 + 8, &sb, sizeof sb);
     }
-    double *restrict q = sumy; /* num / den, reusing a sum no longer needed */
-    FORX {
-        const double den = sumw[x] * sumxx[x] - sumx[x] * sumx[x];
-        const double num = sumw[x] * sumxy[x] - sumx[x] * sumy[x];
-        const double invden = 1.0 / den;
-        q[x] = num * invden;
+    /* the other lanes, with the same operations in the same order */
+    for (int x = x0; x < P; x++) slope[x] = 0.0;
+    for (int k = 1; k < L && x0 < P; k++) {
+        const double *restrict d = y + (size_t)k * P, *restrict tk = ct + (size_t)k * 8;
+        for (int x = x0; x < P; x++) slope[x] += (d[x] - y[x]) * tk[pi[x]];
     }
-    if (qdiv_lanes(c, P, q, slope)) qdiv_fixup(c, P, q, slope);
 }
 
 OLS_CLONES
@@ -265,7 +239,7 @@ void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t
     double *restrict sn = st->slope_num, *restrict ivc = st->inv_vr_cl;
     uint8_t *restrict state = st->state;
     const uint8_t *restrict cl = clean;
-    const double *restrict var_r = k->var_r, *restrict vthr = k->vr_thr;
+    const double *restrict vthr = k->vr_thr;
     const double *restrict ir = k->ir, *restrict ip = k->ip, *restrict cla = k->cl_add;
     const double *restrict kvp = k->o_vp, *restrict kvr = k->o_vr, *restrict kerr = k->o_err;
     const int64_t *restrict bad = k->bad;
@@ -282,8 +256,10 @@ void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t
      * if-converted, as it might raise a floating-point exception the source would not) */
     FORX {
         const int64_t kk = k64[x];
-        const double snum = 0.0 + slope[x] / var_r[x];
-        double sl = snum * vthr[x];
+        /* the slope's share of the exposure sum, weighted by the inverse read-noise
+         * variance; the integration's slope is kept unless that variance is too large */
+        const double snum = 0.0 + slope[x] * ir[x];
+        double sl = vthr[x] > 0.0 ? slope[x] : 0.0;
         sl = bad[x] ? NAN : sl;
         const double s0 = ivp[x], s1 = ivr[x], s2 = sn[x], s3 = ivc[x];
         const double t0 = s0 + ip[x], t1 = s1 + ir[x], t2 = s2 + snum, t3 = s3 + cla[x];

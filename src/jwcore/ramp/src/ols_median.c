@@ -26,7 +26,7 @@
 /* Medians of the M values w[k * P + x] of the lanes of whole blocks of 8, by the network
  * `net` (n comparators) known at compile time: unrolled, every value stays in a register.
  * Returns the number of lanes done. */
-static inline __attribute__((always_inline)) int median_blocks(const double *w, int P,
+static inline __attribute__((always_inline)) int median_blocks(const double *w, int P, double gt,
                                                                double *med, int M,
                                                                const uint8_t (*net)[2], int n) {
     int x0 = 0;
@@ -36,43 +36,30 @@ static inline __attribute__((always_inline)) int median_blocks(const double *w, 
 #pragma GCC unroll 1024
         for (int k = 0; k < n; k++) OLS_CX(v[net[k][0]], v[net[k][1]]);
         const int h = M >> 1;
-        const v8d r = (M & 1) ? v[h] : (v[h] + v[h - 1]) / 2.0;
+        const v8d r = ((M & 1) ? v[h] : (v[h] + v[h - 1]) / 2.0) / gt;
         memcpy(med + x0, &r, sizeof(v8d));
     }
     return x0;
 }
 
 OLS_CLONES
-void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, double *med,
-                       double *w) {
+void ols_clean_medians(const ols_ctx *c, const double *y, int P, double *med, double *w) {
     const int ng = c->ng, m = ng - 1;
-    const double gt = c->gt;
-    const double rgt = c->rgt;
-    for (int k = 0; k < ng; k++) {
-        double *restrict wk = w + (size_t)k * P;
-        const float *restrict d = bd + (size_t)k * stride;
-        /* the values are floats: a finite one's quotient is in ols_qdiv's range, a zero's
-         * is its product (signed); the other lanes' medians are not used */
-        if (c->use_fma)
-            FORX {
-                const double a = (double)d[x];
-                const double q = ols_qdiv(a, gt, rgt);
-                wk[x] = a == 0.0 ? a * rgt : q;
-            }
-        else
-            FORX wk[x] = (double)d[x] / gt;
-    }
+    /* The median of the differences, divided once by the group time, is that of the rates
+     * (the division is monotonic); for an even count, the mean of the middle two is
+     * divided.  The differences of single-precision values are exact unless their
+     * exponents are far apart. */
     for (int k = 0; k < m; k++) {
         double *restrict w0 = w + (size_t)k * P;
-        const double *restrict w1 = w + (size_t)(k + 1) * P;
-        FORX w0[x] = w1[x] - w0[x];
+        const double *restrict y0 = y + (size_t)k * P, *restrict y1 = y0 + P;
+        FORX w0[x] = y1[x] - y0[x];
     }
     /* whole blocks of 8 lanes by a network known at compile time */
     int x0 = 0;
     switch (m) {
 #define OLS_MED_CASE(M)                                                                \
     case M:                                                                            \
-        x0 = median_blocks(w, P, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
+        x0 = median_blocks(w, P, c->gt, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
         break;
         OLS_MED_CASE(2)
         OLS_MED_CASE(3)
@@ -115,7 +102,7 @@ void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, 
     const double *restrict hi = w + (size_t)h * P;
     const double *restrict lo = w + (size_t)(h > 0 ? h - 1 : 0) * P;
     if (m & 1)
-        for (int x = x0; x < P; x++) med[x] = hi[x];
+        for (int x = x0; x < P; x++) med[x] = hi[x] / c->gt;
     else
-        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0;
+        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0 / c->gt;
 }

@@ -35,6 +35,11 @@ typedef struct {
     uint32_t pdnu, psat, pjump, ppers, pngval;
     const float *wtab; /* weights per (segment length, exponent), see ols_weight_table */
     const size_t *wtab_off;
+    /* unflagged ramps of ng >= 3 groups: slope = sum over k of ctab[8 k + p] * d[k] for
+     * the weighting exponent index p (see ols_clean_coefficients), and the read-noise
+     * variance rn^2 kr / gain^2 */
+    const double *ctab;
+    double kr;
     const uint16_t *net_lo, *net_hi; /* median network of the ng - 1 first differences */
     int net_n;
 } ols_ctx;
@@ -152,7 +157,16 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
  * read with `stride` between groups; per-pixel arrays are [P].  Such a ramp is one segment
  * of all ng groups, so its read-noise and Poisson variances, and every value derived from
  * them alone, are the same in each integration: ols_clean_consts computes them once per
- * pixel, ols_clean_slope and ols_clean_int the rest for each integration. */
+ * pixel, ols_clean_slope and ols_clean_int the rest for each integration.
+ *
+ * These are the general path's quantities in fewer operations (the fit's weights as fixed
+ * coefficients of the data, a variance instead of the inverse of its inverse): they agree
+ * with it to a few parts in 1e15, not to the bit (see ols_clean.c). */
+
+/* The slope coefficients of an unflagged ng-group ramp (DN/s per DN), [ng][8]: for group
+ * k, those of the six exponents then two zeros.  From the weight table (c->wtab set); NULL
+ * when ng < 3 or on allocation failure. */
+double *ols_clean_coefficients(const ols_ctx *c);
 /* Per-pixel inputs of P pixels of a row (any ramp): read noise per frame in electrons as
  * stcal derives it (rn * gain / sqrt(2 nframes), rounded to float), gain and dark current
  * (dark NULL: zero) as doubles, and the pixel DQ with DO_NOT_USE + NO_GAIN_VALUE for bad
@@ -160,11 +174,19 @@ void ols_fit_integration(const ols_ctx *c, const ols_ramp *r, const uint8_t *g_o
 void ols_pixel_consts(const ols_ctx *c, int P, const float *gain, const float *readnoise,
                       const float *dark, const uint32_t *pixeldq, double *gd, double *rn,
                       double *dk, uint32_t *pdq, double *work);
+/* clean[x]: lane x is an unflagged ramp of ng >= 3 finite values, whose median rate comes
+ * from ols_clean_medians; y: [ng][P] the ramps as doubles, as ols_clean_load gives them. */
 void ols_clean_mask(const ols_ctx *c, const float *bd, const uint8_t *bg, size_t stride, int P,
-                    const double *gain, uint8_t *clean);
-/* w: scratch [ng * P] */
-void ols_clean_medians(const ols_ctx *c, const float *bd, size_t stride, int P, double *med,
-                       double *w);
+                    uint8_t *clean, double *y);
+/* fit[x]: clean[x] with a positive finite gain and read noise, fitted by ols_clean_consts,
+ * _slope and _int (the others by the general path); returns their number. */
+int ols_clean_usable(int P, const uint8_t *clean, const double *gain, const double *rn,
+                     uint8_t *fit);
+/* y[k * P + x] = bd[k * stride + x] as doubles, for the next two (where a mask is known). */
+void ols_clean_load(const ols_ctx *c, const float *bd, size_t stride, int P, double *y);
+/* med[x]: median rate of the ramps y (from ols_clean_load) of the clean lanes (the others'
+ * are not used); w: scratch [ng * P] */
+void ols_clean_medians(const ols_ctx *c, const double *y, int P, double *med, double *w);
 
 /* out[x] = the median of an unflagged lane (clean[x]), else 0; NaN medians are 0 when
  * nan_zero (several groups). */
@@ -172,8 +194,6 @@ void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero
 
 /* The per-pixel values of unflagged ramps (see ols_clean_consts), [P] each. */
 typedef struct {
-    double *invrn2;      /* 1 / rn^2 */
-    double *var_r;       /* read-noise variance of the segment */
     double *ir, *ip;     /* its inverse read-noise and Poisson variances (exposure sums) */
     double *vr_thr;      /* integration read-noise variance, thresholded */
     double *o_vp, *o_vr, *o_err; /* integration products (zero for an invalid pixel) */
@@ -181,13 +201,14 @@ typedef struct {
     int64_t *bad;        /* the pixel DQ makes the integration's slope NaN */
 } ols_clean_k;
 
-/* rn, gain, dark, mrate, pdq: [P] inputs; work: scratch [3 * P]. */
+/* rn, gain, dark, mrate, pdq: [P] inputs. */
 void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *gain,
                       const double *dark, const double *mrate, const uint32_t *pdq,
-                      const ols_clean_k *k, double *work);
-/* Slope of each lane's single segment (DN/s).  work: scratch [6 * P] */
-void ols_clean_slope(const ols_ctx *c, const float *bd, size_t stride, int P, const double *rn,
-                     const double *gain, const double *invrn2, double *slope, double *work);
+                      const ols_clean_k *k);
+/* Slope of each lane's single segment (DN/s) from its ramp y (ols_clean_load).
+ * work: scratch [P] */
+void ols_clean_slope(const ols_ctx *c, const double *y, int P, const double *rn,
+                     const double *gain, double *slope, double *work);
 /* An integration of the unflagged lanes (clean[x]): the exposure sums `st` updated and the
  * integration products written for every lane (the caller overwrites the flagged lanes'). */
 void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,

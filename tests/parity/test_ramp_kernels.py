@@ -3,8 +3,8 @@
 Tolerances (issue 5): OLS rate, rateints, VAR_POISSON, VAR_RNOISE and ERR within a
 relative 1e-5 of stcal on pixels both call good, DQ identical; LIKELY within 1e-4.  In
 practice OLS agrees to an ulp of float32 (flagged ramps follow stcal's expressions in
-stcal's order, unflagged ones take fewer operations to the same values, see ols_clean.c)
-and LIKELY to the last bit or two of float32 (the kernel solves the same equations in
+stcal's order, unflagged ones take fewer operations to the same values, see ols_clean.c;
+with bitwise=True they too follow stcal's order and agree to the bit) and LIKELY to the last bit or two of float32 (the kernel solves the same equations in
 another way: LDL^T factorisation and Schur complements, see likely_fit.c); the LIKELY rate
 of several integrations differs by ~1e-7 because stcal combines integrations in float32
 and we do it in float64.  Left out of the LIKELY comparisons: ramps where stcal's jump test
@@ -55,13 +55,14 @@ def stcal_fit(c, algorithm="OLS_C", save_opt=False):
     )
 
 
-def ours_ols(c, save_opt=False, n_threads=2):
+def ours_ols(c, save_opt=False, n_threads=2, bitwise=False):
     return fit_ramps_ols(
         c["data"], c["groupdq"], c["pixeldq"], c["readnoise"], c["gain"],
         frame_time=c["frame_time"], group_time=c["group_time"], nframes=c.get("nframes", 1),
         groupgap=c.get("groupgap", 0), dropframes1=c.get("dropframes1", 0),
         zeroframe=c.get("zeroframe"), average_dark_current=c.get("dark"),
         suppress_one_group=c.get("suppress", False), save_opt=save_opt, n_threads=n_threads,
+        bitwise=bitwise,
     )  # fmt: skip
 
 
@@ -134,6 +135,19 @@ def test_ols_matches_stcal(name, suppress):
     res = ours_ols(c)
     assert_products(res.rate, image, 1e-5)
     assert_products(res.rateints, integ, 1e-5)
+
+
+@pytest.mark.parametrize("name", ["1x10", "3x5", "frames4_gap1"])
+def test_ols_bitwise_is_stcal_to_the_bit(name):
+    """bitwise=True: unflagged ramps too with stcal's expressions in stcal's order."""
+    c = make_case(**OLS_CASES[name])
+    c["suppress"] = True
+    c["dark"] = np.full(c["pixeldq"].shape, 0.05, np.float32)
+    image, integ, _ = stcal_fit(c)
+    res = ours_ols(c, bitwise=True)
+    for ours, ref in ((res.rate, image), (res.rateints, integ)):
+        for key in ("dq", *KEYS):
+            np.testing.assert_array_equal(getattr(ours, key), ref[key], err_msg=key)
 
 
 @pytest.mark.parametrize("suppress", [False, True])

@@ -11,6 +11,7 @@ class OlsSetup:
         dropframes: int,
         suppress_one_group: bool,
         flags: tuple[int, int, int, int, int, int],
+        bitwise: bool = ...,
     ) -> None: ...
 
 def median_sum(

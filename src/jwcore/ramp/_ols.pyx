@@ -12,6 +12,7 @@ cdef extern from "src/ols.h" nogil:
         double frame_time, group_time
         int nframes, groupgap, dropframes
         int suppress_one_group
+        int bitwise
         jw_ramp_flags flags
     ctypedef struct jw_ols_input:
         const float *data
@@ -73,13 +74,14 @@ cdef class OlsSetup:
     cdef jw_ols_params p
 
     def __init__(self, double frame_time, double group_time, int nframes, int groupgap,
-                 int dropframes, bint suppress_one_group, flags):
+                 int dropframes, bint suppress_one_group, flags, bint bitwise=False):
         self.p.frame_time = frame_time
         self.p.group_time = group_time
         self.p.nframes = nframes
         self.p.groupgap = groupgap
         self.p.dropframes = dropframes
         self.p.suppress_one_group = suppress_one_group
+        self.p.bitwise = bitwise
         (self.p.flags.dnu, self.p.flags.sat, self.p.flags.jump, self.p.flags.pers,
          self.p.flags.chargeloss, self.p.flags.no_gain) = flags
 

@@ -20,9 +20,11 @@ from ._products import (
 __all__ = ["fit_ramps_ols", "OlsRampFitter", "stack_optional"]
 
 
-def _setup(frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group):
+def _setup(frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, bitwise):
     ft, gt, nf, gg, d = check_times(frame_time, group_time, nframes, groupgap, dropframes1)
-    return _ols.OlsSetup(ft, gt, nf, gg, d, bool(suppress_one_group), flag_tuple())
+    return _ols.OlsSetup(
+        ft, gt, nf, gg, d, bool(suppress_one_group), flag_tuple(), bitwise=bool(bitwise)
+    )
 
 
 def _zeroframe(zeroframe, shape):
@@ -49,6 +51,7 @@ def fit_ramps_ols(
     save_opt: bool = False,
     rate_out: RampProducts | None = None,
     rateints_out: RampProducts | None = None,
+    bitwise: bool = False,
     n_threads: int = 1,
 ) -> RampFitResult:
     """Fit up-the-ramp slopes by least squares with optimal weighting.
@@ -68,6 +71,14 @@ def fit_ramps_ols(
     and Poisson ``(median rate + dark) / (gain tgroup (L - 1))``, the median rate being the
     pixel's median first difference averaged over all integrations.  Segments and then
     integrations are combined with inverse read-noise variance weights.
+
+    Ramps with a flagged group are fitted with stcal's expressions in stcal's order.
+    Unflagged ramps (most pixels) take a faster route to the same quantities (the slope as
+    fixed coefficients of the ramp's differences from its first group, a variance where
+    stcal inverts its inverse): their float32 products equal stcal's on all but a few
+    pixels in a million, and there differ by an ulp or two.  ``bitwise=True`` fits them
+    with stcal's expressions too, for products identical to stcal's bit for bit (about
+    1.4x slower on one thread).
 
     Parameters
     ----------
@@ -106,6 +117,8 @@ def fit_ramps_ols(
         and every integration's row y before the rate products of row y, so the products of
         row y may be placed over row y of the ramps (of integration i for its rateints, of
         any integration for the rate).
+    bitwise : bool
+        Fit unflagged ramps with stcal's expressions in stcal's order too (see above).
     n_threads : int
         Threads to use; results do not depend on it.
 
@@ -127,7 +140,9 @@ def fit_ramps_ols(
     if average_dark_current is not None:
         dark = as_plane(average_dark_current, plane, "average_dark_current")
     zf = _zeroframe(zeroframe, (nints, ny, nx))
-    setup = _setup(frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group)
+    setup = _setup(
+        frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, bitwise
+    )
 
     ints = _outputs(rateints_out, (nints, ny, nx), "rateints_out")
     rate = _outputs(rate_out, plane, "rate_out")
@@ -177,7 +192,7 @@ class OlsRampFitter:
         As for :func:`fit_ramps_ols`, shape (ny, nx).
     ngroups : int
         Groups per integration.
-    frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, n_threads
+    frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, bitwise, n_threads
         As for :func:`fit_ramps_ols`.
     """
 
@@ -195,6 +210,7 @@ class OlsRampFitter:
         dropframes1: int | None = 0,
         average_dark_current=None,
         suppress_one_group: bool = False,
+        bitwise: bool = False,
         n_threads: int = 1,
     ):
         self.n_threads = check_threads(n_threads)
@@ -213,7 +229,7 @@ class OlsRampFitter:
             raise ValueError(f"ngroups must be a positive integer, got {ngroups!r}")
         self.ngroups = int(ngroups)
         self._setup = _setup(
-            frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group
+            frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, bitwise
         )
         self._median = np.zeros(self.shape, np.float64)
         self.n_median = 0

@@ -78,6 +78,7 @@ static int make_ctx(const jw_ols_params *p, ols_ctx *c, size_t *off) {
     c->ped_tmp = ((double)(p->nframes + 1) / 2.0 + (double)p->dropframes) /
                  (double)(p->nframes + p->groupgap);
     c->suppress = p->suppress_one_group && p->ngroups > 1;
+    c->bitwise = p->bitwise != 0;
     c->dnu = (uint8_t)p->flags.dnu;
     c->sat = (uint8_t)p->flags.sat;
     c->jump = (uint8_t)p->flags.jump;
@@ -152,14 +153,16 @@ static int chunk_alloc(ols_chunk *k, int ng) {
     k->slope = b + 4 * P;
     k->work = b + 5 * P; /* 6 * P */
     double *kb = b + 11 * P;
-    k->k = (ols_clean_k){.ir = kb,
-                         .ip = kb + P,
-                         .vr_thr = kb + 2 * P,
-                         .o_vp = kb + 3 * P,
-                         .o_vr = kb + 4 * P,
-                         .o_err = kb + 5 * P,
-                         .cl_add = kb + 6 * P,
-                         .bad = (int64_t *)(kb + 7 * P)}; /* to b + 19 P */
+    k->k = (ols_clean_k){.invrn2 = kb,
+                         .var_r = kb + P,
+                         .ir = kb + 2 * P,
+                         .ip = kb + 3 * P,
+                         .vr_thr = kb + 4 * P,
+                         .o_vp = kb + 5 * P,
+                         .o_vr = kb + 6 * P,
+                         .o_err = kb + 7 * P,
+                         .cl_add = kb + 8 * P,
+                         .bad = (int64_t *)(kb + 9 * P)}; /* to b + 21 P */
     k->w = b + 21 * P;                                     /* n * P */
     k->y = k->w + n * P + 4 * P; /* n * P */
     k->rnf = (float *)(k->y + n * P);
@@ -251,6 +254,16 @@ static void chunk_consts(const ols_ctx *c, const jw_ols_params *p, const jw_ols_
     ols_pixel_consts(c, P, in->gain + pix0, in->readnoise + pix0,
                      in->dark ? in->dark + pix0 : NULL, in->pixeldq + pix0, ch->gain, ch->rn,
                      ch->dark, ch->pdq, ch->work);
+}
+
+/* The per-pixel values of the chunk's unflagged ramps (ols_clean_consts or, bitwise, its
+ * stcal-order twin), mrate: their median rates. */
+static void clean_consts(const ols_ctx *c, int P, ols_chunk *ch, const double *mrate) {
+    if (c->bitwise)
+        ols_clean_consts_exact(c, P, ch->rn, ch->gain, ch->dark, mrate, ch->pdq, &ch->k,
+                               ch->work);
+    else
+        ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, mrate, ch->pdq, &ch->k);
 }
 
 static inline const float *zf_at(const jw_ols_params *p, const jw_ols_input *in, size_t i,
@@ -401,8 +414,12 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
     }
     if (nclean) {
         if (!consts)
-            ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k);
-        ols_clean_slope(c, ch->y, P, ch->rn, ch->gain, ch->slope, ch->work);
+            clean_consts(c, P, ch, b->m + x0);
+        if (c->bitwise)
+            ols_clean_slope_exact(c, ch->y, P, ch->rn, ch->gain, ch->k.invrn2, ch->slope,
+                                  ch->work);
+        else
+            ols_clean_slope(c, ch->y, P, ch->rn, ch->gain, ch->slope, ch->work);
         /* every lane's products are written; the flagged lanes' are overwritten below */
         const ols_soa stc = ols_soa_at(st, x0);
         const size_t o = i * ints->plane_stride + row0 + x0;
@@ -502,7 +519,7 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
             const int P = (int)(nx - x0 < OLS_CHUNK ? nx - x0 : OLS_CHUNK);
             chunk_consts(c, p, in, row0 + x0, P, ch);
             if (!opt)
-                ols_clean_consts(c, P, ch->rn, ch->gain, ch->dark, b->m + x0, ch->pdq, &ch->k);
+                clean_consts(c, P, ch, b->m + x0);
             for (size_t i = 0; i < nints; i++)
                 overflow += fit_chunk_int(&r, i, row_slot(p, in, b, i, y, i), x0, P, 1,
                                           cm ? cm + i * nx + x0 : NULL);

@@ -29,6 +29,7 @@ typedef struct {
     double frame_time, group_time; /* seconds */
     int nframes, groupgap, dropframes;
     int suppress_one_group; /* ramps with a single good group count as having none */
+    int bitwise; /* unflagged ramps too with stcal's expressions in stcal's order (its bits) */
     jw_ramp_flags flags;
 } jw_ols_params;
 

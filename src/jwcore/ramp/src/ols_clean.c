@@ -137,17 +137,35 @@ double *ols_clean_coefficients(const ols_ctx *c) {
     return t;
 }
 
+/* Lane x of the integration products of unflagged ramps and of the sums they add, from
+ * its Poisson, read-noise and total variances (vp, vr, ve, before the large-variance
+ * threshold) and their inverses (ir, ip); `inv_vr` gives the inverse read-noise variance
+ * the CHARGELOSS sums add from the thresholded one.  (Called in vectorised loops.) */
+static inline __attribute__((always_inline)) void
+clean_k_store(const ols_clean_k k, int x, double vp, double vr, double ve, double ir,
+              double ip, int exact, int64_t bad) {
+    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
+    vp = vp >= T ? 0.0 : vp;
+    vr = vr >= T ? 0.0 : vr;
+    double err = ve > T ? 0.0 : sqrt(ve);
+    k.ir[x] = ir;
+    k.ip[x] = ip;
+    k.vr_thr[x] = vr;
+    const double inv = exact ? 1.0 / vr : ir;
+    k.cl_add[x] = vr > 0.0 ? inv : 0.0;
+    k.o_vp[x] = bad ? 0.0 : vp;
+    k.o_vr[x] = bad ? 0.0 : vr;
+    k.o_err[x] = bad ? 0.0 : err;
+    k.bad[x] = bad;
+}
+
 OLS_CLONES
 void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *gain,
                       const double *dark, const double *mrate, const uint32_t *pdq,
                       const ols_clean_k *k) {
     const double rgtl = 1.0 / (c->gt * ((double)c->ng - 1.0)), kr = c->kr;
-    const double T = OLS_LARGE_VARIANCE_THRESHOLD;
     const uint32_t invalid = c->pdnu | c->psat;
-    double *restrict ir_o = k->ir, *restrict ip_o = k->ip, *restrict vthr = k->vr_thr;
-    double *restrict o_vp = k->o_vp, *restrict o_vr = k->o_vr, *restrict o_err = k->o_err;
-    double *restrict cl_add = k->cl_add;
-    int64_t *restrict bad_o = k->bad;
+    const ols_clean_k kv = *k; /* (a copy: its pointers are not reloaded after each store) */
     /* Two divisions a pixel: 1 / gain for both variances, one for both their inverses.
      * Every value is computed on every lane and the result selected: an operation under
      * a condition is not if-converted (it might raise an exception the source would not). */
@@ -157,25 +175,9 @@ void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *g
         const double var_r = rn[x] * rn[x] * kr * (ig * ig);
         const double vq = var_p > 0.0 ? var_p : 1.0;
         const double t = 1.0 / (var_r * vq);
-        const double ir = vq * t;
         const double ip = var_p > 0.0 ? var_r * t : 0.0;
-        double vp = var_p > 0.0 ? var_p : 0.0;
-        vp = vp >= T ? 0.0 : vp;
-        double vr = var_r >= T ? 0.0 : var_r;
-        const double ve = var_p + var_r;
-        double err = ve > T ? 0.0 : sqrt(ve);
-        const int64_t bad = (pdq[x] & invalid) != 0;
-        vthr[x] = vr;
-        vp = bad ? 0.0 : vp;
-        vr = bad ? 0.0 : vr;
-        err = bad ? 0.0 : err;
-        ir_o[x] = ir;
-        ip_o[x] = ip;
-        o_vp[x] = vp;
-        o_vr[x] = vr;
-        o_err[x] = err;
-        cl_add[x] = vr > 0.0 ? ir : 0.0;
-        bad_o[x] = bad;
+        clean_k_store(kv, x, var_p > 0.0 ? var_p : 0.0, var_r, var_p + var_r, vq * t, ip, 0,
+                      (pdq[x] & invalid) != 0);
     }
 }
 
@@ -231,6 +233,168 @@ void ols_clean_slope(const ols_ctx *c, const double *y, int P, const double *rn,
     }
 }
 
+/* stcal's expressions in stcal's order (c->bitwise): the general path's bits. */
+
+/* Quotients by the group time of the lanes ols_qdiv cannot take. */
+static void qdiv_fixup(const ols_ctx *c, int P, const double *a, double *q) {
+    for (int x = 0; x < P; x++)
+        if (!ols_qdiv_ok(a[x] * c->rgt)) q[x] = a[x] / c->gt;
+}
+
+/* q[x] = a[x] / gt for P lanes; returns the number of lanes left for qdiv_fixup. */
+static inline int qdiv_lanes(const ols_ctx *c, int P, const double *restrict a,
+                             double *restrict q) {
+    const double gt = c->gt, rgt = c->rgt;
+    int nbad = 0;
+    if (c->use_fma) {
+        FORX {
+            const double v = a[x];
+            nbad += !ols_qdiv_ok(v * rgt);
+            q[x] = ols_qdiv(v, gt, rgt);
+        }
+    } else {
+        FORX q[x] = a[x] / gt;
+    }
+    return nbad;
+}
+
+OLS_CLONES
+void ols_clean_consts_exact(const ols_ctx *c, int P, const double *rn, const double *gain,
+                            const double *dark, const double *mrate, const uint32_t *pdq,
+                            const ols_clean_k *k, double *work) {
+    const double gt = c->gt, Ld = (double)c->ng;
+    double *restrict rq = work, *restrict var_p = work + P;
+    /* rn / gt as ols_clean_fit's read-noise variance starts */
+    if (qdiv_lanes(c, P, rn, rq)) qdiv_fixup(c, P, rn, rq);
+    double *restrict invrn2 = k->invrn2, *restrict var_r = k->var_r;
+    FORX {
+        invrn2[x] = 1.0 / (rn[x] * rn[x]);
+        const double m = mrate[x];
+        var_p[x] = (m > 0.0 ? m + dark[x] : dark[x]) / (gt * gain[x] * (Ld - 1.0));
+        double rnum = rq[x];
+        rnum = 12.0 * rnum * rnum;
+        double rden = Ld * Ld * Ld - Ld;
+        rden = rden * gain[x] * gain[x];
+        var_r[x] = rnum / rden;
+    }
+    const uint32_t invalid = c->pdnu | c->psat;
+    const ols_clean_k kv = *k; /* (a copy: its pointers are not reloaded after each store) */
+    FORX {
+        /* the sums of one segment, started from zero as in the general path */
+        const double var_e = var_p[x] + var_r[x];
+        const double ir = 0.0 + 1.0 / var_r[x];
+        const double ip = var_p[x] > 0.0 ? 0.0 + 1.0 / var_p[x] : 0.0;
+        const double ie = 0.0 + 1.0 / var_e;
+        clean_k_store(kv, x, ip > 0.0 ? 1.0 / ip : 0.0, 1.0 / ir, 1.0 / ie, ir, ip, 1,
+                      (pdq[x] & invalid) != 0);
+    }
+}
+
+OLS_CLONES
+void ols_clean_slope_exact(const ols_ctx *c, const double *y, int P, const double *rn,
+                           const double *gain, const double *invrn2, double *slope,
+                           double *work) {
+    const int L = c->ng;
+    double *restrict sumw = work, *restrict sumx = work + P, *restrict sumxx = work + 2 * P;
+    double *restrict sumy = work + 3 * P, *restrict sumxy = work + 4 * P;
+    double *restrict pd = work + 5 * P;
+    const double *restrict d0 = y, *restrict dl = y + (size_t)(L - 1) * P;
+    FORX {
+        /* signal-to-noise of the ramp picks the weighting exponent (by selects) */
+        const double diff = dl[x] - d0[x];
+        const double den = rn[x] * rn[x] + diff * gain[x];
+        const double S = diff * gain[x] / sqrt(den);
+        double s = (den <= 0.0 || gain[x] == 0.0) ? 0.0 : (S < 0.0 ? 0.0 : S);
+        pd[x] = 5.0 - (double)(s < 5.0) - (double)(s < 10.0) - (double)(s < 20.0) -
+                (double)(s < 50.0) - (double)(s < 100.0);
+        sumw[x] = sumx[x] = sumxx[x] = sumy[x] = sumxy[x] = 0.0;
+    }
+    if (L <= OLS_WTAB_LMAX) {
+        const float *tb = c->wtab + c->wtab_off[L];
+        /* whole blocks of 8 lanes with their sums in registers over the groups */
+        int x0 = 0;
+        v8d wt[6 * OLS_WTAB_LMAX]; /* the weights, broadcast */
+        if (P >= 8)
+            for (int k = 0; k < 6 * L; k++)
+                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[k];
+        for (; x0 + 8 <= P; x0 += 8) {
+            v8d pv, il;
+            memcpy(&pv, pd + x0, sizeof pv);
+            memcpy(&il, invrn2 + x0, sizeof il);
+            const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
+            v8d sw = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx = sw, sxx = sw, sy = sw, sxy = sw;
+            for (int k = 0; k < L; k++) {
+                const double xk = (double)k + 0.0;
+                v8d wv = wt[5 * L + k];
+                wv = V8D_SEL(m4, wt[4 * L + k], wv);
+                wv = V8D_SEL(m3, wt[3 * L + k], wv);
+                wv = V8D_SEL(m2, wt[2 * L + k], wv);
+                wv = V8D_SEL(m1, wt[L + k], wv);
+                wv = V8D_SEL(m0, wt[k], wv);
+                const v8d w = wv * il;
+                v8d yv;
+                memcpy(&yv, y + (size_t)k * P + x0, sizeof yv);
+                const v8d xw = xk * w;
+                sw += w;
+                sx += xw;
+                sxx += xk * xw;
+                sy += yv * w;
+                sxy += yv * xw;
+            }
+            memcpy(sumw + x0, &sw, sizeof sw);
+            memcpy(sumx + x0, &sx, sizeof sx);
+            memcpy(sumxx + x0, &sxx, sizeof sxx);
+            memcpy(sumy + x0, &sy, sizeof sy);
+            memcpy(sumxy + x0, &sxy, sizeof sxy);
+        }
+        for (int k = 0; k < L && x0 < P; k++) {
+            const double xk = (double)k + 0.0;
+            const double w0 = tb[k], w1 = tb[L + k], w2 = tb[2 * L + k], w3 = tb[3 * L + k];
+            const double w4 = tb[4 * L + k], w5 = tb[5 * L + k];
+            const double *restrict d = y + (size_t)k * P;
+            for (int x = x0; x < P; x++) {
+                double wv = w5;
+                wv = pd[x] < 4.5 ? w4 : wv;
+                wv = pd[x] < 3.5 ? w3 : wv;
+                wv = pd[x] < 2.5 ? w2 : wv;
+                wv = pd[x] < 1.5 ? w1 : wv;
+                wv = pd[x] < 0.5 ? w0 : wv;
+                const double w = wv * invrn2[x];
+                const double yx = d[x];
+                const double xw = xk * w;
+                sumw[x] += w;
+                sumx[x] += xw;
+                sumxx[x] += xk * xw;
+                sumy[x] += yx * w;
+                sumxy[x] += yx * xw;
+            }
+        }
+    } else {
+        for (int k = 0; k < L; k++) {
+            const double xk = (double)k + 0.0;
+            const double *restrict d = y + (size_t)k * P;
+            for (int x = 0; x < P; x++) {
+                const double w = (double)ols_weight(c, L, (int)pd[x], k) * invrn2[x];
+                const double yx = d[x];
+                const double xw = xk * w;
+                sumw[x] += w;
+                sumx[x] += xw;
+                sumxx[x] += xk * xw;
+                sumy[x] += yx * w;
+                sumxy[x] += yx * xw;
+            }
+        }
+    }
+    double *restrict q = sumy; /* num / den, reusing a sum no longer needed */
+    FORX {
+        const double den = sumw[x] * sumxx[x] - sumx[x] * sumx[x];
+        const double num = sumw[x] * sumxy[x] - sumx[x] * sumy[x];
+        const double invden = 1.0 / den;
+        q[x] = num * invden;
+    }
+    if (qdiv_lanes(c, P, q, slope)) qdiv_fixup(c, P, q, slope);
+}
+
 OLS_CLONES
 void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
                    const ols_clean_k *k, const double *slope, const ols_soa *st, float *o_slope,
@@ -251,15 +415,24 @@ void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t
     int32_t k32[OLS_CHUNK];
     FORX k64[x] = cl[x] != 0;
     FORX k32[x] = cl[x] != 0;
+    const double *restrict var_r = k->var_r;
+    const int exact = c->bitwise;
     /* selects rather than branches, in ols_fit_integration's order of additions; every sum
      * is computed and the kept one selected (an addition under a condition is not
      * if-converted, as it might raise a floating-point exception the source would not) */
     FORX {
         const int64_t kk = k64[x];
         /* the slope's share of the exposure sum, weighted by the inverse read-noise
-         * variance; the integration's slope is kept unless that variance is too large */
-        const double snum = 0.0 + slope[x] * ir[x];
-        double sl = vthr[x] > 0.0 ? slope[x] : 0.0;
+         * variance; the integration's slope is kept unless that variance is too large
+         * (exact: as stcal computes them) */
+        double snum, sl;
+        if (exact) {
+            snum = 0.0 + slope[x] / var_r[x];
+            sl = snum * vthr[x];
+        } else {
+            snum = 0.0 + slope[x] * ir[x];
+            sl = vthr[x] > 0.0 ? slope[x] : 0.0;
+        }
         sl = bad[x] ? NAN : sl;
         const double s0 = ivp[x], s1 = ivr[x], s2 = sn[x], s3 = ivc[x];
         const double t0 = s0 + ip[x], t1 = s1 + ir[x], t2 = s2 + snum, t3 = s3 + cla[x];

@@ -48,18 +48,43 @@ void ols_clean_medians(const ols_ctx *c, const double *y, int P, double *med, do
     /* The median of the differences, divided once by the group time, is that of the rates
      * (the division is monotonic); for an even count, the mean of the middle two is
      * divided.  The differences of single-precision values are exact unless their
-     * exponents are far apart. */
-    for (int k = 0; k < m; k++) {
-        double *restrict w0 = w + (size_t)k * P;
-        const double *restrict y0 = y + (size_t)k * P, *restrict y1 = y0 + P;
-        FORX w0[x] = y1[x] - y0[x];
+     * exponents are far apart.  c->bitwise: stcal's order, the differences of the values
+     * divided by the group time (then divided by 1 below, which changes nothing). */
+    const double gt = c->bitwise ? 1.0 : c->gt;
+    if (c->bitwise) {
+        const double rgt = c->rgt, g = c->gt;
+        for (int k = 0; k < ng; k++) {
+            double *restrict wk = w + (size_t)k * P;
+            const double *restrict yk = y + (size_t)k * P;
+            /* the values are floats: a finite one's quotient is in ols_qdiv's range, a
+             * zero's is its product (signed); the other lanes' medians are not used */
+            if (c->use_fma)
+                FORX {
+                    const double a = yk[x];
+                    const double q = ols_qdiv(a, g, rgt);
+                    wk[x] = a == 0.0 ? a * rgt : q;
+                }
+            else
+                FORX wk[x] = yk[x] / g;
+        }
+        for (int k = 0; k < m; k++) {
+            double *restrict w0 = w + (size_t)k * P;
+            const double *restrict w1 = w0 + P;
+            FORX w0[x] = w1[x] - w0[x];
+        }
+    } else {
+        for (int k = 0; k < m; k++) {
+            double *restrict w0 = w + (size_t)k * P;
+            const double *restrict y0 = y + (size_t)k * P, *restrict y1 = y0 + P;
+            FORX w0[x] = y1[x] - y0[x];
+        }
     }
     /* whole blocks of 8 lanes by a network known at compile time */
     int x0 = 0;
     switch (m) {
 #define OLS_MED_CASE(M)                                                                \
     case M:                                                                            \
-        x0 = median_blocks(w, P, c->gt, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
+        x0 = median_blocks(w, P, gt, med, M, OLS_NET_##M, (int)(sizeof OLS_NET_##M / 2)); \
         break;
         OLS_MED_CASE(2)
         OLS_MED_CASE(3)
@@ -102,7 +127,7 @@ void ols_clean_medians(const ols_ctx *c, const double *y, int P, double *med, do
     const double *restrict hi = w + (size_t)h * P;
     const double *restrict lo = w + (size_t)(h > 0 ? h - 1 : 0) * P;
     if (m & 1)
-        for (int x = x0; x < P; x++) med[x] = hi[x] / c->gt;
+        for (int x = x0; x < P; x++) med[x] = hi[x] / gt;
     else
-        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0 / c->gt;
+        for (int x = x0; x < P; x++) med[x] = (hi[x] + lo[x]) / 2.0 / gt;
 }

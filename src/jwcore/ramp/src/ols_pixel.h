@@ -40,6 +40,7 @@ typedef struct {
      * variance rn^2 kr / gain^2 */
     const double *ctab;
     double kr;
+    int bitwise; /* unflagged ramps with stcal's expressions too (the _exact functions) */
     const uint16_t *net_lo, *net_hi; /* median network of the ng - 1 first differences */
     int net_n;
 } ols_ctx;
@@ -194,6 +195,8 @@ void ols_clean_pick(int P, const uint8_t *clean, const double *med, int nan_zero
 
 /* The per-pixel values of unflagged ramps (see ols_clean_consts), [P] each. */
 typedef struct {
+    double *invrn2;      /* 1 / rn^2 (bitwise only) */
+    double *var_r;       /* read-noise variance of the segment (bitwise only) */
     double *ir, *ip;     /* its inverse read-noise and Poisson variances (exposure sums) */
     double *vr_thr;      /* integration read-noise variance, thresholded */
     double *o_vp, *o_vr, *o_err; /* integration products (zero for an invalid pixel) */
@@ -209,6 +212,14 @@ void ols_clean_consts(const ols_ctx *c, int P, const double *rn, const double *g
  * work: scratch [P] */
 void ols_clean_slope(const ols_ctx *c, const double *y, int P, const double *rn,
                      const double *gain, double *slope, double *work);
+/* The same two with stcal's expressions in stcal's order, for c->bitwise (its bits).
+ * work: scratch [2 * P] and [6 * P] */
+void ols_clean_consts_exact(const ols_ctx *c, int P, const double *rn, const double *gain,
+                            const double *dark, const double *mrate, const uint32_t *pdq,
+                            const ols_clean_k *k, double *work);
+void ols_clean_slope_exact(const ols_ctx *c, const double *y, int P, const double *rn,
+                           const double *gain, const double *invrn2, double *slope,
+                           double *work);
 /* An integration of the unflagged lanes (clean[x]): the exposure sums `st` updated and the
  * integration products written for every lane (the caller overwrites the flagged lanes'). */
 void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,

@@ -125,8 +125,12 @@ def test_ramp_kernel_benchmark_takes_turns():
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("ols")]
-    assert [ln.split()[1] for ln in lines] == ["stcal", "jwcore", "jwcore"]
-    assert all("rounds x" in ln for ln in lines[1:])
+    assert [ln.split()[1] for ln in lines] == ["stcal", "jwcore", "jwcore", "1t"]
+    assert all("rounds x" in ln for ln in lines[1:3])
+    # the products compared after the rounds: DQ identical, floats within rounding
+    agree = lines[3]
+    assert "DQ 100.0000%" in agree, agree
+    assert float(agree.rsplit("max rel. diff ", 1)[1]) < 1e-5, agree
 
 
 def test_turns_worker_reports_a_dead_process():

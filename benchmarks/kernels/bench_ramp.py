@@ -7,7 +7,9 @@ three processes take turns: each round runs stcal once and each jwcore twice, so
 of them see the same state of a shared machine (its speed drifts by up to 2x over minutes
 here).  Reports the median of the wall times, the ratio of the medians, the range of the
 per-round ratios, and the peak RSS of each process (the input arrays it loads are included;
-their size is printed).
+their size is printed).  After the timed rounds, stcal and jwcore (1 thread) each fit once
+more and their rate products are compared: the share of identical DQ and float32 values,
+and the largest relative difference.
 
     python benchmarks/kernels/bench_ramp.py                      # both cases, both algorithms
     python benchmarks/kernels/bench_ramp.py --size 1024 --algorithms ols --repeat 3
@@ -77,6 +79,7 @@ WORKER = textwrap.dedent(
         gdq &= ~np.uint8(4)
     ft, nf = float(sys.argv[5]), int(sys.argv[6])
     gt = ft * nf
+    KEYS = ("slope", "dq", "var_poisson", "var_rnoise", "err")
     if impl == "stcal":
         import logging
         logging.disable(logging.INFO)
@@ -91,19 +94,28 @@ WORKER = textwrap.dedent(
             rd.set_dqflags(dqflags.pixel)
             rd.start_row, rd.num_rows = 0, data.shape[2]
             rd.suppress_one_group_ramps = True
-            ramp_fit.ramp_fit_data(rd, False, rn.copy(), gain, rd.algorithm, "optimal", "none")
+            return ramp_fit.ramp_fit_data(rd, False, rn.copy(), gain, rd.algorithm, "optimal",
+                                          "none")[0]
     else:
         from jwcore.ramp import fit_ramps_likely, fit_ramps_ols
         nt = int(impl)
         def run():
             if algo == "ols":
-                fit_ramps_ols(data, gdq, pdq, rn, gain, frame_time=ft, group_time=gt, nframes=nf,
-                              suppress_one_group=True, n_threads=nt)
+                r = fit_ramps_ols(data, gdq, pdq, rn, gain, frame_time=ft, group_time=gt,
+                                  nframes=nf, suppress_one_group=True, n_threads=nt)
             else:
-                fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf, n_threads=nt)
+                r = fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf,
+                                     n_threads=nt)
+            return {k: getattr(r.rate, k) for k in KEYS}
+    def report():
+        # one more run once the peak RSS is taken, its rate products kept for the comparison
+        if impl in ("stcal", "1"):
+            out = run()
+            np.savez(f"{d}/rate_{impl}_{algo}.npz", **{k: out[k] for k in KEYS})
+        return {}
     sys.path.insert(0, sys.argv[7])
     from turns import serve
-    serve(run)
+    serve(run, report)
     """
 )
 
@@ -129,6 +141,25 @@ def time_in_turns(tmp, algo, rounds, rows):
         for nt in ("1", "2")
     }  # fmt: skip
     return times, rss, per_round
+
+
+def agreement(tmp, algo, rows):
+    """jwcore (1 thread) against stcal on the rows stcal fitted, rate products: the share of
+    pixels with the same DQ, of float32 values with the same bits, and the largest relative
+    difference where both are finite and stcal's value is not within 1e-9 of zero (there a
+    relative difference measures rounding: stcal's flat ramps have slopes of ~1e-13)."""
+    ref, ours = (np.load(f"{tmp}/rate_{impl}_{algo}.npz") for impl in ("stcal", "1"))
+    n = rows or ref["dq"].shape[0]
+    parts = [f"DQ {np.mean(ref['dq'][:n] == ours['dq'][:n]) * 100:.4f}%"]
+    worst = 0.0
+    for key in ("slope", "var_poisson", "var_rnoise", "err"):
+        a, b = ref[key][:n].astype(np.float64), ours[key][:n].astype(np.float64)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        parts.append(f"{key} {same.mean() * 100:.4f}%")
+        use = np.isfinite(a) & np.isfinite(b) & (np.abs(a) > 1e-9)
+        if use.any():
+            worst = max(worst, float(np.max(np.abs(b[use] / a[use] - 1.0))))
+    return f"same: {', '.join(parts)}; max rel. diff {worst:.1e}"
 
 
 def main(argv=None):
@@ -164,6 +195,8 @@ def main(argv=None):
                     print(f"  {algo:6s} jwcore {nt}t  {t:8.3f} s  rss {rss[nt]:6.0f} MB  "
                           f"x{ref_t / t:6.1f} faster (rounds x{lo:.1f}-{hi:.1f})")  # fmt: skip
                     rows_out.append((case, algo, nt, t, ref_t, rss[nt], rss["stcal"]))
+                on = f" (first {rows} rows)" if rows else ""
+                print(f"  {algo:6s} 1t vs stcal{on}, rate: {agreement(tmp, algo, rows)}")
     print(f"\nload average at the end: {os.getloadavg()}")
     return rows_out
 

@@ -314,6 +314,22 @@ def test_products_written_over_the_ramps(rng, nints, ngroups, nx, n_threads):
         np.testing.assert_array_equal(getattr(got.rateints, name), getattr(expected.rateints, name))
 
 
+def test_unfilled_products_start_on_huge_page_boundaries():
+    """Products the fit allocates (every element written) start on 2 MB boundaries, so that
+    huge pages cover all of them; small ones are plain arrays."""
+    from jwcore.ramp._products import RampProducts
+
+    big = RampProducts.unfilled((2, 1024, 1024))
+    for a in big.as_tuple():
+        assert a.ctypes.data % (2 << 20) == 0
+        assert a.flags.c_contiguous and a.flags.writeable and a.shape == (2, 1024, 1024)
+    assert big.slope.dtype == np.float32 and big.dq.dtype == np.uint32
+    big.slope[...] = 1.0  # the block before the view is untouched, the view is whole
+    assert float(big.slope.sum()) == 2 * 1024 * 1024
+    small = RampProducts.unfilled((3, 5))
+    assert small.slope.base is None and small.slope.shape == (3, 5)
+
+
 def test_product_outputs_are_checked(rng):
     from jwcore.ramp import RampProducts
 

@@ -10,7 +10,15 @@ import numpy as np
 from .. import dqflags
 from .._validate import check_threads
 from . import _likely
-from ._products import RampFitResult, RampProducts, as_dq, as_plane, as_ramps, check_times
+from ._products import (
+    RampFitResult,
+    RampProducts,
+    _huge_aligned,
+    as_dq,
+    as_plane,
+    as_ramps,
+    check_times,
+)
 
 __all__ = ["fit_ramps_likely", "likely_covariance", "LIKELY_MIN_NGROUPS"]
 
@@ -203,8 +211,9 @@ def fit_ramps_likely(
             raise ValueError("update_groupdq needs a writeable C-contiguous uint8 groupdq")
         jump_out = groupdq
     p = dqflags.pixel
-    ints = RampProducts.empty((nints, ny, nx))
-    chisq_ints = np.zeros((nints, ny, nx), np.float32)
+    # the kernel writes every element: uninitialised, huge-page aligned products
+    ints = RampProducts.unfilled((nints, ny, nx))
+    chisq_ints = _huge_aligned((nints, ny, nx), np.float32)
     if nints == 1:
         rate = RampProducts(
             ints.slope[0], ints.dq[0], ints.var_poisson[0], ints.var_rnoise[0], ints.err[0]
@@ -212,8 +221,8 @@ def fit_ramps_likely(
         chisq = chisq_ints[0]
         combined = ()
     else:  # the kernel combines the integrations row by row, as _likely.combine does
-        rate = RampProducts.empty(plane)
-        chisq = np.zeros(plane, np.float32)
+        rate = RampProducts.unfilled(plane)
+        chisq = _huge_aligned(plane, np.float32)
         combined = (rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq)
     _likely.fit(
         data, gdq, pdq, rn, g, dark, zf,

@@ -11,6 +11,7 @@
 
 #include "median_network.h"
 #include "ols_pixel.h"
+#include "prefault.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -548,6 +549,19 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
     return overflow;
 }
 
+/* This thread's share of the pages of n planes of products (see prefault.h). */
+static void prefault_products(const jw_ols_params *p, const jw_ramp_products *o, size_t n) {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+    const int tid = 0, nth = 1;
+#endif
+    if (n == 0 || p->ny * p->nx == 0) return;
+    const size_t span = ((n - 1) * o->plane_stride + p->ny * p->nx) * 4;
+    void *arr[5] = {o->slope, o->var_poisson, o->var_rnoise, o->err, o->dq};
+    for (int k = 0; k < 5; k++) ramp_prefault_share(arr[k], span, tid, nth);
+}
+
 /* Whether the memory of [a, a + na) and [b, b + nb) (bytes) intersects. */
 static int spans_meet(const void *a, size_t na, const void *b, size_t nb) {
     const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
@@ -592,6 +606,12 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
         ols_chunk ch;
         const int bad =
             rowbuf_alloc(&b, p, direct) | scratch_alloc(&s, c.ng) | chunk_alloc(&ch, c.ng);
+        /* the products' new pages, shared out between the threads before the rows are */
+        prefault_products(p, ints, p->nints);
+        if (rate) prefault_products(p, rate, 1);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
         if (bad) {
             errors++;
         } else {

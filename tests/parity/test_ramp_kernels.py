@@ -71,6 +71,7 @@ def ours_likely(c, n_threads=2):
         c["data"], c["groupdq"], c["pixeldq"], c["readnoise"], c["gain"],
         frame_time=c["frame_time"], nframes=c.get("nframes", 1), groupgap=c.get("groupgap", 0),
         zeroframe=c.get("zeroframe"), average_dark_current=c.get("dark"), n_threads=n_threads,
+        save_chisq=True,
     )  # fmt: skip
 
 

@@ -67,7 +67,8 @@ cdef int _rate_shapes(float[:, ::1] r_slope, uint32_t[:, ::1] r_dq,
     _same2(r_var_poisson.shape, ny, nx)
     _same2(r_var_rnoise.shape, ny, nx)
     _same2(r_err.shape, ny, nx)
-    _same2(r_chisq.shape, ny, nx)
+    if r_chisq is not None:
+        _same2(r_chisq.shape, ny, nx)
     return 0
 
 
@@ -82,8 +83,9 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         float[:, :, ::1] chisq, float[:, ::1] r_slope=None, uint32_t[:, ::1] r_dq=None,
         float[:, ::1] r_var_poisson=None, float[:, ::1] r_var_rnoise=None,
         float[:, ::1] r_err=None, float[:, ::1] r_chisq=None, int n_threads=1):
-    """Fit the integrations into slope ... chisq; with the r_* arrays (all or none), also
-    combine them into the exposure products (as combine does)."""
+    """Fit the integrations into slope ... chisq; with the r_* arrays (all or none; r_chisq
+    goes with chisq, which may be None), also combine them into the exposure products (as
+    combine does)."""
     cdef Py_ssize_t k, nints = data.shape[0], ng = data.shape[1]
     cdef Py_ssize_t ny = data.shape[2], nx = data.shape[3]
     for k in range(4):
@@ -110,11 +112,12 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     _same3(var_poisson.shape, nints, ny, nx)
     _same3(var_rnoise.shape, nints, ny, nx)
     _same3(err.shape, nints, ny, nx)
-    _same3(chisq.shape, nints, ny, nx)
+    if chisq is not None:
+        _same3(chisq.shape, nints, ny, nx)
     cdef bint with_rate = r_slope is not None
     if with_rate:
         if (r_dq is None or r_var_poisson is None or r_var_rnoise is None or r_err is None
-                or r_chisq is None):
+                or (r_chisq is None) != (chisq is None)):
             raise ValueError("the rate outputs go together")
         _rate_shapes(r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, ny, nx)
     cdef jw_likely_params p
@@ -135,10 +138,12 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     cdef const float *p_dark = &dark[0, 0] if dark is not None else NULL
     cdef const float *p_zf = &zeroframe[0, 0, 0] if use_zf else NULL
     cdef uint8_t *p_jump = &gdq_jump[0, 0, 0, 0] if gdq_jump is not None else NULL
+    cdef float *p_chisq = &chisq[0, 0, 0] if chisq is not None else NULL
     cdef jw_likely_rate rate
     cdef const jw_likely_rate *p_rate = NULL
     if with_rate:
-        rate.slope, rate.dq, rate.chisq = &r_slope[0, 0], &r_dq[0, 0], &r_chisq[0, 0]
+        rate.slope, rate.dq = &r_slope[0, 0], &r_dq[0, 0]
+        rate.chisq = &r_chisq[0, 0] if r_chisq is not None else NULL
         rate.var_poisson, rate.var_rnoise = &r_var_poisson[0, 0], &r_var_rnoise[0, 0]
         rate.err = &r_err[0, 0]
         p_rate = &rate
@@ -147,7 +152,7 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         code = jw_likely_fit(&p, &data[0, 0, 0, 0], &gdq[0, 0, 0, 0], &pixeldq[0, 0],
                              &readnoise[0, 0], &gain[0, 0], p_dark, p_zf, p_jump,
                              &slope[0, 0, 0], &dq[0, 0, 0], &var_poisson[0, 0, 0],
-                             &var_rnoise[0, 0, 0], &err[0, 0, 0], &chisq[0, 0, 0], p_rate,
+                             &var_rnoise[0, 0, 0], &err[0, 0, 0], p_chisq, p_rate,
                              n_threads)
     _status(code)
 
@@ -161,14 +166,19 @@ def combine(const float[:, :, ::1] slope, const uint32_t[:, :, ::1] dq,
     _same3(dq.shape, nints, ny, nx)
     _same3(var_poisson.shape, nints, ny, nx)
     _same3(var_rnoise.shape, nints, ny, nx)
-    _same3(chisq.shape, nints, ny, nx)
+    if (chisq is None) != (r_chisq is None):
+        raise ValueError("chisq and r_chisq go together")
+    if chisq is not None:
+        _same3(chisq.shape, nints, ny, nx)
     _rate_shapes(r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, ny, nx)
     if slope.size == 0:
         return
+    cdef const float *p_chisq = &chisq[0, 0, 0] if chisq is not None else NULL
+    cdef float *p_r_chisq = &r_chisq[0, 0] if r_chisq is not None else NULL
     cdef int code
     with nogil:
         code = jw_likely_combine(nints, ny * nx, &slope[0, 0, 0], &dq[0, 0, 0],
-                                 &var_poisson[0, 0, 0], &var_rnoise[0, 0, 0], &chisq[0, 0, 0],
+                                 &var_poisson[0, 0, 0], &var_rnoise[0, 0, 0], p_chisq,
                                  dnu, &r_slope[0, 0], &r_dq[0, 0], &r_var_poisson[0, 0],
-                                 &r_var_rnoise[0, 0], &r_err[0, 0], &r_chisq[0, 0], n_threads)
+                                 &r_var_rnoise[0, 0], &r_err[0, 0], p_r_chisq, n_threads)
     _status(code)

@@ -104,6 +104,7 @@ def fit_ramps_likely(
     average_dark_current: np.ndarray | None = None,
     rejection_threshold: float | None = None,
     update_groupdq: bool = False,
+    save_chisq: bool = False,
     n_threads: int = 1,
 ) -> RampFitResult:
     """Fit ramps by maximum likelihood on resultant differences, with jump detection.
@@ -151,13 +152,17 @@ def fit_ramps_likely(
     update_groupdq : bool
         OR the JUMP_DET flags found into ``groupdq`` in place (as stcal does to its
         input); ``groupdq`` must then be a writeable C-contiguous uint8 array.
+    save_chisq : bool
+        Also return the chi square of each fit (the ``ramp_fit`` step's ``_likely_chisq``
+        product); not computed into memory otherwise.
     n_threads : int
         Threads to use; results do not depend on it.
 
     Returns
     -------
     RampFitResult
-        ``rate`` and ``rateints``; ``chisq`` (ny, nx) and ``chisq_ints`` (nints, ny, nx).
+        ``rate`` and ``rateints``; with ``save_chisq``, ``chisq`` (ny, nx, the sum over the
+        integrations) and ``chisq_ints`` (nints, ny, nx), else None.
         ERR of rateints (and of rate for one integration) is the fit's own uncertainty;
         for several integrations the rate combines them as stcal does.  Rates are not
         NaN-ed for DO_NOT_USE pixels, as in stcal.
@@ -213,16 +218,16 @@ def fit_ramps_likely(
     p = dqflags.pixel
     # the kernel writes every element: uninitialised, huge-page aligned products
     ints = RampProducts.unfilled((nints, ny, nx))
-    chisq_ints = _huge_aligned((nints, ny, nx), np.float32)
+    chisq_ints = _huge_aligned((nints, ny, nx), np.float32) if save_chisq else None
     if nints == 1:
         rate = RampProducts(
             ints.slope[0], ints.dq[0], ints.var_poisson[0], ints.var_rnoise[0], ints.err[0]
         )
-        chisq = chisq_ints[0]
+        chisq = None if chisq_ints is None else chisq_ints[0]
         combined = ()
     else:  # the kernel combines the integrations row by row, as _likely.combine does
         rate = RampProducts.unfilled(plane)
-        chisq = _huge_aligned(plane, np.float32)
+        chisq = _huge_aligned(plane, np.float32) if save_chisq else None
         combined = (rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq)
     _likely.fit(
         data, gdq, pdq, rn, g, dark, zf,

@@ -86,7 +86,7 @@ def test_matches_dense_reference(rng, n_threads, nframes):
     sim["groupdq"][0, 3, 0, :3] = DNU
     res = fit_ramps_likely(
         sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"],
-        frame_time=ft, nframes=nframes, n_threads=n_threads,
+        frame_time=ft, nframes=nframes, n_threads=n_threads, save_chisq=True,
     )  # fmt: skip
     cov = likely_covariance(_read_times(ngroups, nframes, 0, ft))
     for y in range(6):
@@ -121,7 +121,7 @@ def test_pixels_do_not_depend_on_their_neighbours(rng, nframes):
     )  # fmt: skip
     sim["groupdq"][0, 2:4, 1, ::5] |= DNU
     sim["data"][1, 3, 2, 7] = np.nan
-    kw = {"frame_time": GROUP_TIME / nframes, "nframes": nframes}
+    kw = {"frame_time": GROUP_TIME / nframes, "nframes": nframes, "save_chisq": True}
     args = (sim["pixeldq"], sim["readnoise"], sim["gain"])
     ref = fit_ramps_likely(sim["data"], sim["groupdq"], *args, **kw)
     clean = ((sim["groupdq"] == 0).all(axis=1)).sum()
@@ -176,7 +176,7 @@ def test_combines_integrations_like_stcal(rng):
     sim = simulate(rng, nints=3, ngroups=5, ny=8, nx=8)
     res = fit_ramps_likely(
         sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"],
-        frame_time=GROUP_TIME,
+        frame_time=GROUP_TIME, save_chisq=True,
     )  # fmt: skip
     ri = res.rateints
     slope = np.nanmedian(ri.slope, axis=0)
@@ -202,7 +202,7 @@ def test_fused_combination_matches_combine(rng):
     sim["data"][1, :, 2, 3] = np.nan
     res = fit_ramps_likely(
         sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"],
-        frame_time=GROUP_TIME, n_threads=2,
+        frame_time=GROUP_TIME, n_threads=2, save_chisq=True,
     )  # fmt: skip
     ri = res.rateints
     rate = RampProducts.empty((6, 21))
@@ -214,6 +214,35 @@ def test_fused_combination_matches_combine(rng):
     for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
         np.testing.assert_array_equal(getattr(rate, name), getattr(res.rate, name))
     np.testing.assert_array_equal(chisq, res.chisq)
+    # and without the chi squares
+    bare = RampProducts.empty((6, 21))
+    _likely.combine(
+        ri.slope, ri.dq, ri.var_poisson, ri.var_rnoise, None, DNU,
+        bare.slope, bare.dq, bare.var_poisson, bare.var_rnoise, bare.err, None,
+    )  # fmt: skip
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        np.testing.assert_array_equal(getattr(bare, name), getattr(res.rate, name))
+    with pytest.raises(ValueError, match="go together"):
+        _likely.combine(
+            ri.slope, ri.dq, ri.var_poisson, ri.var_rnoise, res.chisq_ints, DNU,
+            bare.slope, bare.dq, bare.var_poisson, bare.var_rnoise, bare.err, None,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("nints", [1, 3])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_chisq_only_when_asked(rng, nints, n_threads):
+    """Without save_chisq no chi square is kept, and the products are the same bits."""
+    sim = simulate(rng, nints=nints, ngroups=6, ny=9, nx=37, jump_prob=0.05, flag_jumps=False)
+    args = (sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"])
+    kw = {"frame_time": GROUP_TIME, "n_threads": n_threads}
+    bare = fit_ramps_likely(*args, **kw)
+    full = fit_ramps_likely(*args, save_chisq=True, **kw)
+    assert bare.chisq is None and bare.chisq_ints is None
+    assert full.chisq.shape == (9, 37) and full.chisq_ints.shape == (nints, 9, 37)
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        for a, b in ((bare.rate, full.rate), (bare.rateints, full.rateints)):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
 @given(slope=st.floats(1.0, 300.0), bias=st.floats(0.0, 3000.0), ngroups=st.integers(4, 25))

@@ -280,8 +280,9 @@ def _contiguous(a: np.ndarray, dtype) -> bool:
     return a.dtype == dtype and a.flags.c_contiguous and a.dtype.isnative
 
 
-def fit_likely(inp: RampInputs, *, n_threads: int) -> RampFitResult:
-    """The likelihood fit with its jump test (LIKELY) on the whole exposure."""
+def fit_likely(inp: RampInputs, *, save_chisq: bool = False, n_threads: int) -> RampFitResult:
+    """The likelihood fit with its jump test (LIKELY) on the whole exposure; with
+    ``save_chisq``, also its chi squares."""
     return fit_ramps_likely(
         inp.data,
         inp.groupdq,
@@ -294,6 +295,7 @@ def fit_likely(inp: RampInputs, *, n_threads: int) -> RampFitResult:
         groupgap=inp.groupgap,
         zeroframe=inp.zeroframe,
         average_dark_current=inp.average_dark_current,
+        save_chisq=save_chisq,
         n_threads=n_threads,
     )
 

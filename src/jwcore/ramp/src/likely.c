@@ -16,6 +16,7 @@
 #include "likely.h"
 #include "likely_fit.h"
 #include "median_network.h"
+#include "prefault.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@ static double nanmedian_f(const float *v, size_t n, size_t stride, double *t) {
 #define LK_COMBINE_SORT 16
 
 /* Combine LK_V pixels (the arrays point at the first; rows npix apart), every loop over
- * the lanes; the first P are written out.  t: scratch [3 * nints * LK_V] doubles. */
+ * the lanes; the first P are written out.  t: scratch [3 * nints * LK_V] doubles.  chisq
+ * and r_chisq may both be NULL (chi squares not wanted). */
 LK_CLONES
 static void combine_block(size_t nints, size_t npix, int P, const float *slope,
                           const uint32_t *dq, const float *var_poisson, const float *var_rnoise,
@@ -69,16 +71,16 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
     }
     for (size_t i = 0; i < nints; i++) {
         const uint32_t *restrict d = dq + i * npix;
-        const float *restrict c = chisq + i * npix;
+        const float *restrict c = chisq ? chisq + i * npix : NULL;
         const float *restrict sl = slope + i * npix;
         double *restrict si = srt + i * V;
         FORX {
             const uint32_t v = d[LANE(x)];
             q[x] |= v;
             all_dnu[x] &= (v & dnu) != 0;
-            chi[x] += (double)c[LANE(x)];
             si[x] = (double)sl[LANE(x)];
         }
+        if (chisq) FORX chi[x] += (double)c[LANE(x)];
     }
     if (nints <= LK_COMBINE_SORT) {
         /* odd-even transposition sort with NaN last, then the middle of the m numbers */
@@ -190,8 +192,8 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
             r_var_poisson[x] = (float)vp[x];
             r_var_rnoise[x] = (float)vr[x];
             r_err[x] = (float)sqrt(vp[x] + vr[x]);
-            r_chisq[x] = (float)chi[x];
         }
+        if (r_chisq) FORX r_chisq[x] = (float)chi[x];
     } else {
         for (int x = 0; x < P; x++) {
             r_slope[x] = (float)s[x];
@@ -199,7 +201,7 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
             r_var_poisson[x] = (float)vp[x];
             r_var_rnoise[x] = (float)vr[x];
             r_err[x] = (float)sqrt(vp[x] + vr[x]);
-            r_chisq[x] = (float)chi[x];
+            if (r_chisq) r_chisq[x] = (float)chi[x];
         }
     }
 }
@@ -231,23 +233,25 @@ static void combine_span(size_t nints, size_t npix, size_t p0, int P, const floa
                          const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
                          float *r_var_poisson, float *r_var_rnoise, float *r_err,
                          float *r_chisq, lk_combine_scratch *c) {
+    float *rc = r_chisq ? r_chisq + p0 : NULL;
     if (P == LK_V) {
         combine_block(nints, npix, P, slope + p0, dq + p0, var_poisson + p0, var_rnoise + p0,
-                      chisq + p0, dnu, r_slope + p0, r_dq + p0, r_var_poisson + p0,
-                      r_var_rnoise + p0, r_err + p0, r_chisq + p0, c->t);
+                      chisq ? chisq + p0 : NULL, dnu, r_slope + p0, r_dq + p0,
+                      r_var_poisson + p0, r_var_rnoise + p0, r_err + p0, rc, c->t);
         return;
     }
     const float *src[4] = {slope, var_poisson, var_rnoise, chisq};
+    const int na = chisq ? 4 : 3;
     for (size_t i = 0; i < nints; i++)
         for (int x = 0; x < LK_V; x++) {
             const size_t o = i * npix + p0 + (size_t)(x < P ? x : P - 1);
-            for (int a = 0; a < 4; a++) c->pad[(a * nints + i) * LK_V + x] = src[a][o];
+            for (int a = 0; a < na; a++) c->pad[(a * nints + i) * LK_V + x] = src[a][o];
             c->pad_dq[i * LK_V + x] = dq[o];
         }
     float *pad = c->pad;
     combine_block(nints, LK_V, P, pad, c->pad_dq, pad + nints * LK_V, pad + 2 * nints * LK_V,
-                  pad + 3 * nints * LK_V, dnu, r_slope + p0, r_dq + p0, r_var_poisson + p0,
-                  r_var_rnoise + p0, r_err + p0, r_chisq + p0, c->t);
+                  chisq ? pad + 3 * nints * LK_V : NULL, dnu, r_slope + p0, r_dq + p0,
+                  r_var_poisson + p0, r_var_rnoise + p0, r_err + p0, rc, c->t);
 }
 
 int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
@@ -312,6 +316,27 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
         float pad_plane[3][LK_V];
         uint32_t pad_pdq[LK_V];
         lk_combine_scratch cs = {NULL, NULL, NULL};
+        /* the products' new pages, shared out between the threads before the rows are */
+        {
+#ifdef _OPENMP
+            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+            const int tid = 0, nth = 1;
+#endif
+            void *ints[6] = {slope, dq, var_poisson, var_rnoise, err, chisq};
+            void *comb[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+            if (rate) {
+                comb[0] = rate->slope, comb[1] = rate->dq, comb[2] = rate->var_poisson;
+                comb[3] = rate->var_rnoise, comb[4] = rate->err, comb[5] = rate->chisq;
+            }
+            for (int k = 0; k < 6; k++) {
+                ramp_prefault_share(ints[k], p->nints * npix * 4, tid, nth);
+                ramp_prefault_share(comb[k], npix * 4, tid, nth);
+            }
+        }
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
         if (lk_thread_alloc(&t, n) || !jrow || (rate && combine_alloc(&cs, p->nints))) {
             errors++;
         } else {
@@ -353,7 +378,7 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                                           readnoise + pix0, dark ? dark + pix0 : NULL,
                                           pixeldq + pix0, slope + out + x0, err + out + x0,
                                           var_poisson + out + x0, var_rnoise + out + x0,
-                                          chisq + out + x0, dq + out + x0, P};
+                                          chisq ? chisq + out + x0 : NULL, dq + out + x0, P};
                         if (P < LK_V) {
                             for (int k = 0; k < nres; k++) {
                                 float *r = t.pad_r + (size_t)k * LK_V;

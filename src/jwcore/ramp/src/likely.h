@@ -40,7 +40,7 @@ typedef struct {
  * gdq_jump: NULL, or [nints][ngroups][ny][nx] where the jumps found are OR-ed in (may be
  * the group DQ itself).  Outputs are [nints][ny][nx].  rate: NULL, or the exposure products,
  * then combined as jw_likely_combine does, row by row while the integrations' products
- * are still in cache. */
+ * are still in cache.  chisq may be NULL (no chi squares), then rate->chisq must be too. */
 int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                   const uint32_t *pixeldq, const float *readnoise, const float *gain,
                   const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,
@@ -49,7 +49,8 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
 
 /* Combine integrations into the exposure products as stcal does for nints > 1:
  * DQ is the OR (DO_NOT_USE only when every integration has it), the rate is a
- * Poisson-rescaled inverse-variance mean started from the median, chisq the sum. */
+ * Poisson-rescaled inverse-variance mean started from the median, chisq the sum (chisq
+ * and r_chisq may both be NULL). */
 int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
                       const float *var_poisson, const float *var_rnoise, const float *chisq,
                       uint32_t dnu, float *r_slope, uint32_t *r_dq, float *r_var_poisson,

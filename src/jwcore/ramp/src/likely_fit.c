@@ -623,7 +623,7 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
         __builtin_prefetch(io->err + LK_PREFETCH, 1);
         __builtin_prefetch(io->var_poisson + LK_PREFETCH, 1);
         __builtin_prefetch(io->var_rnoise + LK_PREFETCH, 1);
-        __builtin_prefetch(io->chisq + LK_PREFETCH, 1);
+        if (io->chisq) __builtin_prefetch(io->chisq + LK_PREFETCH, 1);
         __builtin_prefetch(io->dq + LK_PREFETCH, 1);
         float *restrict sl = io->slope, *restrict er = io->err, *restrict vp = io->var_poisson;
         float *restrict vr = io->var_rnoise, *restrict ch = io->chisq;
@@ -633,16 +633,16 @@ void lk_block(const jw_likely_params *p, const lk_network *net, lk_thread *t,
             er[x] = (float)s->uncert[x];
             vp[x] = (float)s->vp[x];
             vr[x] = (float)s->vr[x];
-            ch[x] = (float)s->chisq[x];
             dq[x] = q[x];
         }
+        if (ch) FORX ch[x] = (float)s->chisq[x];
     } else {
         for (int x = 0; x < P; x++) {
             io->slope[x] = (float)s->rate[x];
             io->err[x] = (float)s->uncert[x];
             io->var_poisson[x] = (float)s->vp[x];
             io->var_rnoise[x] = (float)s->vr[x];
-            io->chisq[x] = (float)s->chisq[x];
+            if (io->chisq) io->chisq[x] = (float)s->chisq[x];
             io->dq[x] = q[x];
         }
     }

@@ -82,7 +82,7 @@ typedef struct {
     uint8_t *const *jrow;
     const float *gain, *readnoise, *dark;
     const uint32_t *pixeldq;
-    float *slope, *err, *var_poisson, *var_rnoise, *chisq;
+    float *slope, *err, *var_poisson, *var_rnoise, *chisq; /* chisq may be NULL */
     uint32_t *dq;
     int P;
 } lk_block_io;

@@ -11,28 +11,29 @@ Cases (NIRCam full frame, 2048 x 2048, onto a 2100 x 2100 grid, square kernel, p
   distortion: exact gwcs evaluation on every pixel (stcal's calc_pixmap) vs jwcore
   (gwcs on a 32-pixel grid, C TAN projection, C interpolation).
 
-Each case runs in its own process so that its peak RSS can be reported; the median of 3 wall
-times is printed with the ratio.  Usage: ``python benchmarks/kernels/bench_drizzle.py``.
+Each implementation runs in a process of its own (so that its peak RSS is its own), and the
+three processes of a case take turns (see turns.py): each of 3 rounds runs the official
+code once and jwcore with 1 and 2 threads twice each, so that all see the same state of this
+shared machine.  Reported: median wall times, ratios, the range of the per-round ratios (1
+thread) and peak RSS.  Usage: ``python benchmarks/kernels/bench_drizzle.py``.
 """
 
-import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+import turns
 
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[2] / "tests" / "jwcore" / "resample"))
 
 SHAPE = (2048, 2048)
 OSHAPE = (2100, 2100)
-REPEAT = 3
+ROUNDS = 3  # of one official run ...
+EACH = 2  # ... and this many of each jwcore
 
 
 def _inputs():
@@ -125,8 +126,8 @@ def run_pixmap(which):
     return once
 
 
-def child(spec):
-    """Run one case REPEAT times; print wall times and peak RSS as JSON."""
+def worker(spec):
+    """The worker side: build the inputs of one case, then time runs as the driver asks."""
     kind, arg = spec.split(":")
     warnings.simplefilter("ignore")
     if kind == "pixmap":
@@ -135,41 +136,39 @@ def child(spec):
         fn = run_drizzle(kind)
     else:
         fn = run_ours(kind, int(arg))
-    times, cpu = [], []
-    for _ in range(REPEAT):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # MiB on Linux
-    print(json.dumps({"times": times, "cpu": cpu, "rss_mib": rss}))
+    turns.serve(fn)
 
 
-def measure(spec):
-    out = subprocess.run(
-        [sys.executable, str(HERE), "--child", spec],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=os.environ.copy(),
-    )
-    res = json.loads(out.stdout.strip().splitlines()[-1])
-    return statistics.median(res["times"]), statistics.median(res["cpu"]), res["rss_mib"]
+def time_in_turns(off, one, two):
+    """The official code and jwcore (1 and 2 threads) in turns: times and peak RSS of each,
+    and per round the official time over the median of jwcore's (1 thread)."""
+    specs = {k: ([sys.executable, str(HERE), "--worker", v], v) for k, v in
+             (("off", off), (1, one), (2, two))}  # fmt: skip
+    with turns.started(specs) as ws:
+        turns.take_turns(ws["off"], [ws[1], ws[2]], ROUNDS, EACH)
+        rss = {k: w.close()["rss_mb"] for k, w in ws.items()}
+        times = {k: w.times for k, w in ws.items()}
+    rounds = [ref / statistics.median(times[1][EACH * r : EACH * r + EACH])
+              for r, ref in enumerate(times["off"])]  # fmt: skip
+    return {k: statistics.median(t) for k, t in times.items()}, rss, rounds
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        child(sys.argv[2])
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker(sys.argv[2])
         return
     load = os.getloadavg()[0]
     print(
         f"jwcore.resample benchmark, {SHAPE[1]}x{SHAPE[0]} -> {OSHAPE[1]}x{OSHAPE[0]}, "
-        f"median of {REPEAT}, load average at start {load:.2f} on {os.cpu_count()} cores"
+        f"load average at start {load:.2f} on {os.cpu_count()} cores"
     )
-    print("wall seconds, CPU seconds in brackets (steadier when other jobs load the machine)")
     print(
-        f"{'case':<8} {'official':>16} {'jwcore 1 thread':>16} {'ratio':>11} "
-        f"{'jwcore 2 threads':>17} {'ratio':>6} {'peak RSS MiB off/1t':>20}"
+        f"in turns: {ROUNDS} rounds of one official run and {EACH} of each jwcore; "
+        "median wall seconds"
+    )
+    print(
+        f"{'case':<8} {'official':>8} {'jwcore 1t':>9} {'ratio':>6} {'rounds':>11} "
+        f"{'jwcore 2t':>9} {'ratio':>6} {'2t/1t':>6} {'peak RSS MiB off/1t':>20}"
     )
     rows = [
         ("sci", "sci:drizzle", "sci:1", "sci:2"),
@@ -177,13 +176,12 @@ def main():
         ("pixmap", "pixmap:gwcs", "pixmap:1", "pixmap:2"),
     ]
     for name, off, one, two in rows:
-        t_off, c_off, r_off = measure(off)
-        t1, c1, r1 = measure(one)
-        t2, c2, _ = measure(two)
+        t, rss, rounds = time_in_turns(off, one, two)
+        span = f"{min(rounds):.1f}-{max(rounds):.1f}"
         print(
-            f"{name:<8} {t_off:>7.2f} ({c_off:>6.2f}) {t1:>7.2f} ({c1:>6.2f}) "
-            f"{t_off / t1:>4.1f} ({c_off / c1:>4.1f}) {t2:>8.2f} ({c2:>6.2f}) "
-            f"{t_off / t2:>6.1f} {r_off:>12.0f}/{r1:.0f}"
+            f"{name:<8} {t['off']:>8.2f} {t[1]:>9.3f} {t['off'] / t[1]:>6.1f} {span:>11} "
+            f"{t[2]:>9.3f} {t['off'] / t[2]:>6.1f} {t[1] / t[2]:>6.2f} "
+            f"{rss['off']:>12.0f}/{rss[1]:.0f}"
         )
 
 

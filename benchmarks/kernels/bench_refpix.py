@@ -1,9 +1,11 @@
 """Reference-pixel correction: jwcore.refpix against jwst 3.0.0's RefPixStep, in one run.
 
-Each measurement runs in a fresh process: it builds the input, runs the correction three
-times (jwst) or at least 15 times (jwcore, tens of milliseconds a run) and reports the median
-wall time, the peak resident memory during those runs and how
-much that peak exceeds the memory held once the inputs exist ("added").  Cases:
+Each implementation (jwst, jwcore with 1 and 2 threads) runs in a process of its own that
+builds the inputs; the processes take turns (see turns.py): each round runs jwst once and
+each jwcore five times (tens of milliseconds a run), so that all see the same state of this
+shared machine.  Reported: the median wall times, their ratios with the range of the
+per-round ratios, the peak resident memory during the runs and how much that peak exceeds
+the memory held once the inputs exist ("added").  Cases:
 
 - NIRCam NRCA1 full frame 2048 x 2048, 10 groups x 1 integration and 5 groups x 3
   integrations (the issue's cases), with side reference pixels (the default);
@@ -14,21 +16,25 @@ much that peak exceeds the memory held once the inputs exist ("added").  Cases:
 jwst runs as RefPixStep.call on an in-memory model (offline, no CRDS server: see
 jwcal.testing.oracle); jwcore runs its kernels on the arrays, in place.
 
-    python benchmarks/kernels/bench_refpix.py [--irs2] [--miri] [--repeat 3]
+    python benchmarks/kernels/bench_refpix.py [--irs2] [--miri] [--repeat ROUNDS]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
-import time
+from pathlib import Path
 
 import numpy as np
+import turns
+
+HERE = Path(__file__).resolve()
+# jwcore's runs take tens of milliseconds: several per round, so that a burst of load on a
+# shared machine does not decide the median
+EACH = 5
 
 IRS2_TIMES = 712 * 2048
 
@@ -123,150 +129,133 @@ def _peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(case, impl, n_threads, repeat):
-    """Time one implementation; ``base`` is the resident memory once the inputs exist, so
-    ``peak - base`` is what the correction itself needs."""
-    times = []
-    base = None
+def _jwst_run(model, **overrides):
+    from jwst.refpix import RefPixStep
+
+    def run():
+        RefPixStep.call(model, override_sirskernel="N/A", **overrides)
+
+    return run
+
+
+def make_run(case, impl, n_threads):
+    """Build the inputs of ``case`` and the function that corrects them once with ``impl``
+    (jwcore corrects in place, as the step updates its model)."""
     if case.startswith("nircam"):
         nints, ngroups = {"nircam10x1": (1, 10), "nircam5x3": (3, 5)}[case]
         data, dq = nircam_data(nints, ngroups)
         if impl == "jwst":
-            from jwst.refpix import RefPixStep
+            return _jwst_run(_model(data, dq, "NIRCAM", "NRCA1", -1, 2), override_refpix="N/A")
+        from jwcore.refpix import subtract_refpix_nir
 
-            model = _model(data, dq, "NIRCAM", "NRCA1", -1, 2)
-            del data
-            base = _rss_mib()
-            for _ in range(repeat):
-                t = time.perf_counter()
-                RefPixStep.call(model, override_refpix="N/A", override_sirskernel="N/A")
-                times.append(time.perf_counter() - t)
-        else:
-            from jwcore.refpix import subtract_refpix_nir
+        def run():
+            subtract_refpix_nir(data, dq, fastaxis=-1, slowaxis=2, out=data, n_threads=n_threads)
 
-            base = _rss_mib()
-            for _ in range(repeat):  # in place, as the step updates its model
-                t = time.perf_counter()
-                subtract_refpix_nir(
-                    data, dq, fastaxis=-1, slowaxis=2, out=data, n_threads=n_threads
-                )
-                times.append(time.perf_counter() - t)
-    elif case == "miri10x1":
+        return run
+    if case == "miri10x1":
         data, dq = miri_data(1, 10)
         if impl == "jwst":
-            from jwst.refpix import RefPixStep
+            return _jwst_run(_model(data, dq, "MIRI", "MIRIMAGE", 1, 2), override_refpix="N/A")
+        from jwcore.refpix import subtract_refpix_miri
 
-            model = _model(data, dq, "MIRI", "MIRIMAGE", 1, 2)
-            del data
-            base = _rss_mib()
-            for _ in range(repeat):
-                t = time.perf_counter()
-                RefPixStep.call(model, override_refpix="N/A", override_sirskernel="N/A")
-                times.append(time.perf_counter() - t)
-        else:
-            from jwcore.refpix import subtract_refpix_miri
+        def run():
+            subtract_refpix_miri(data, dq, out=data, n_threads=n_threads)
 
-            base = _rss_mib()
-            for _ in range(repeat):
-                t = time.perf_counter()
-                subtract_refpix_miri(data, dq, out=data, n_threads=n_threads)
-                times.append(time.perf_counter() - t)
-    elif case == "irs2x4":
-        data, dq, alpha, beta = irs2_inputs(4)
-        if impl == "jwst":
-            import tempfile
+        return run
+    data, dq, alpha, beta = irs2_inputs(4)  # irs2x4
+    if impl == "jwst":
+        import tempfile
 
-            from jwst.refpix import RefPixStep
+        path = os.path.join(tempfile.mkdtemp(prefix="bench-refpix-"), "irs2_refpix.fits")
+        _irs2_refmodel(alpha, beta).save(path)
+        model = _model(data, dq, "NIRSPEC", "NRS1", 2, 1)
+        model.meta.exposure.nrs_normal, model.meta.exposure.nrs_reference = 16, 4
+        return _jwst_run(model, override_refpix=path)
+    from jwcore import dqflags
+    from jwcore.refpix import (
+        apply_irs2_dq_table,
+        flag_bad_refpix_irs2,
+        replace_bad_refpix_irs2,
+        subtract_refpix_irs2,
+    )
 
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "irs2_refpix.fits")
-                _irs2_refmodel(alpha, beta).save(path)
-                model = _model(data, dq, "NIRSPEC", "NRS1", 2, 1)
-                model.meta.exposure.nrs_normal, model.meta.exposure.nrs_reference = 16, 4
-                del data
-                base = _rss_mib()
-                for _ in range(repeat):
-                    t = time.perf_counter()
-                    RefPixStep.call(model, override_refpix=path, override_sirskernel="N/A")
-                    times.append(time.perf_counter() - t)
-        else:
-            from jwcore import dqflags
-            from jwcore.refpix import (
-                apply_irs2_dq_table,
-                flag_bad_refpix_irs2,
-                replace_bad_refpix_irs2,
-                subtract_refpix_irs2,
-            )
+    pdq = dq.copy()  # (its flags stay set from run to run, as the data stay corrected)
 
-            base = _rss_mib()
-            for _ in range(repeat):
-                work, pdq = data, dq.copy()  # in place
-                t = time.perf_counter()
-                bad = flag_bad_refpix_irs2(work, pdq, n_threads=n_threads)
-                pdq[bad] |= dqflags.pixel["BAD_REF_PIXEL"] | dqflags.pixel["DO_NOT_USE"]
-                replace_bad_refpix_irs2(work, bad)
-                apply_irs2_dq_table(work, pdq, [1], [1], [1 << 3])
-                subtract_refpix_irs2(work, alpha, beta, n_threads=n_threads)
-                times.append(time.perf_counter() - t)
-    rss = _peak_mib()
-    out = {"median": statistics.median(times), "times": times, "rss_mib": rss, "base_mib": base}
-    print(json.dumps(out))
+    def run():
+        bad = flag_bad_refpix_irs2(data, pdq, n_threads=n_threads)
+        pdq[bad] |= dqflags.pixel["BAD_REF_PIXEL"] | dqflags.pixel["DO_NOT_USE"]
+        replace_bad_refpix_irs2(data, bad)
+        apply_irs2_dq_table(data, pdq, [1], [1], [1 << 3])
+        subtract_refpix_irs2(data, alpha, beta, n_threads=n_threads)
+
+    return run
 
 
-# ---------------------------------------------------------------- driver
-def run(case, impl, n_threads, repeat):
-    env = dict(os.environ)
+def worker(case, impl, n_threads):
+    """The worker side: build the inputs, then time runs as the driver asks (turns.serve).
+    ``base_mib`` is the resident memory once the inputs exist (the high-water mark is reset
+    there), so the peak minus it is what the correction itself needs."""
     if impl == "jwst":
         from jwcal.testing.oracle import offline_environment
 
-        env.update(offline_environment())
-    cmd = [sys.executable, __file__, "--worker", case, impl, str(n_threads), str(repeat)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise RuntimeError(f"{case}/{impl} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+        os.environ.update(offline_environment())
+    run = make_run(case, impl, n_threads)
+    base = _rss_mib()
+    turns.serve(run, lambda: {"base_mib": base})
+
+
+# ---------------------------------------------------------------- driver
+def spec(case, impl, n_threads):
+    argv = [sys.executable, str(HERE), "--worker", case, impl, str(n_threads)]
+    return argv, f"{impl} {n_threads}t {case}"
+
+
+def time_in_turns(case, rounds, each):
+    """jwst and jwcore (1 and 2 threads) in turns: each one's times, peak and base RSS."""
+    specs = {"jwst": spec(case, "jwst", 1), 1: spec(case, "jwcore", 1), 2: spec(case, "jwcore", 2)}
+    with turns.started(specs) as ws:
+        turns.take_turns(ws["jwst"], [ws[1], ws[2]], rounds, each)
+        ends = {k: w.close() for k, w in ws.items()}
+    return {k: (ws[k].times, ends[k]["rss_mb"], ends[k]["base_mib"]) for k in ws}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--irs2", action="store_true", help="also time NIRSpec IRS2 (slow in jwst)")
     ap.add_argument("--miri", action="store_true", help="also time MIRI")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (default 3)")
+    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        case, impl, nt, rep = args.worker
-        worker(case, impl, int(nt), int(rep))
+        case, impl, nt = args.worker
+        worker(case, impl, int(nt))
         return
     cases = ["nircam10x1", "nircam5x3"] + (["miri10x1"] if args.miri else [])
     cases += ["irs2x4"] if args.irs2 else []
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
-    print(f"load average before the run: {' '.join(load)} (cores: {os.cpu_count()})")
+    print(f"load average before the run: {' '.join(map(str, os.getloadavg()))} "
+          f"(cores: {os.cpu_count()})")  # fmt: skip
+    print(f"in turns: {args.repeat} rounds of one jwst run and {EACH} of each jwcore; medians")
     print(
         f"{'case':12} {'impl':16} {'median s':>9} {'peak MiB':>9} {'added MiB':>9} {'speed-up':>9}"
     )
     for case in cases:
-        ref = run(case, "jwst", 1, args.repeat)
-        added = ref["rss_mib"] - ref["base_mib"]
-        print(
-            f"{case:12} {'jwst RefPixStep':16} {ref['median']:9.3f} {ref['rss_mib']:9.0f} "
-            f"{added:9.0f}"
-        )
-        one = None
+        res = time_in_turns(case, args.repeat, EACH)
+        ref_t = statistics.median(res["jwst"][0])
+        _, peak, base = res["jwst"]
+        print(f"{case:12} {'jwst RefPixStep':16} {ref_t:9.3f} {peak:9.0f} {peak - base:9.0f}")
+        one = statistics.median(res[1][0])
         for nt in (1, 2):
-            # a run takes tens of milliseconds: many of them, so that a burst of load on a
-            # shared machine does not decide the median
-            r = run(case, "jwcore", nt, max(args.repeat, 15))
-            one = one or r["median"]
-            extra = f"  (2 vs 1 thread: {one / r['median']:.2f}x)" if nt == 2 else ""
-            added = r["rss_mib"] - r["base_mib"]
+            times, peak, base = res[nt]
+            t = statistics.median(times)
+            # per round: jwst's run over the median of jwcore's runs of that round
+            rounds = [ref / statistics.median(times[EACH * r : EACH * r + EACH])
+                      for r, ref in enumerate(res["jwst"][0])]  # fmt: skip
+            extra = f"  (2 vs 1 thread: {one / t:.2f}x)" if nt == 2 else ""
             print(
-                f"{case:12} {f'jwcore {nt} thread':16} {r['median']:9.3f} "
-                f"{r['rss_mib']:9.0f} {added:9.0f} {ref['median'] / r['median']:8.1f}x{extra}"
+                f"{case:12} {f'jwcore {nt} thread':16} {t:9.3f} {peak:9.0f} {peak - base:9.0f} "
+                f"{ref_t / t:8.1f}x (rounds x{min(rounds):.1f}-{max(rounds):.1f}){extra}"
             )
-    with open("/proc/loadavg") as f:
-        print(f"load average after the run: {' '.join(f.read().split()[:3])}")
+    print(f"load average after the run: {' '.join(map(str, os.getloadavg()))}")
 
 
 if __name__ == "__main__":

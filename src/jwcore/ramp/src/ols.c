@@ -549,17 +549,20 @@ static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input 
     return overflow;
 }
 
-/* This thread's share of the pages of n planes of products (see prefault.h). */
+/* This thread's share of the pages of n planes of products (see prefault.h), plane by
+ * plane: planes laid in the ramps' memory leave the groups between them untouched. */
 static void prefault_products(const jw_ols_params *p, const jw_ramp_products *o, size_t n) {
 #ifdef _OPENMP
     const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
 #else
     const int tid = 0, nth = 1;
 #endif
-    if (n == 0 || p->ny * p->nx == 0) return;
-    const size_t span = ((n - 1) * o->plane_stride + p->ny * p->nx) * 4;
-    void *arr[5] = {o->slope, o->var_poisson, o->var_rnoise, o->err, o->dq};
-    for (int k = 0; k < 5; k++) ramp_prefault_share(arr[k], span, tid, nth);
+    const size_t npix = p->ny * p->nx;
+    char *arr[5] = {(char *)o->slope, (char *)o->var_poisson, (char *)o->var_rnoise,
+                    (char *)o->err, (char *)o->dq};
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 5; k++)
+            ramp_prefault_share(arr[k] + i * o->plane_stride * 4, npix * 4, tid, nth);
 }
 
 /* Whether the memory of [a, a + na) and [b, b + nb) (bytes) intersects. */

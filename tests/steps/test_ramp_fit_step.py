@@ -168,3 +168,23 @@ def test_products_laid_over_the_ramps(rng, nints, ngroups):
     for a, b in ((out, out2), (ints, ints2)):
         for name in ("data", "dq", "var_poisson", "var_rnoise", "err"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("algorithm", ["OLS_C", "LIKELY"])
+@pytest.mark.parametrize("nints,ngroups", [(1, 10), (3, 5), (2, 4)])
+def test_products_over_the_ramps_equal_allocated_ones(rng, monkeypatch, algorithm, nints, ngroups):
+    """Both algorithms' products written over the step's ramps are the bits of products
+    allocated apart (the placement switched off)."""
+    from jwcal.steps.ramp_fit import fitting
+
+    m = ramp_model(rates(rng), nints=nints, ngroups=ngroups, bias=500.0)
+    m.data += rng.normal(0, 3, m.data.shape).astype(np.float32)
+    m.data[:, 2:, 3, 4] += 800.0  # a jump for LIKELY's test to find
+    over = RampFitStep.call(m, algorithm=algorithm, **refs(m))
+    monkeypatch.setattr(fitting, "products_over_ramps", lambda data: (None, None))
+    apart = RampFitStep.call(m, algorithm=algorithm, **refs(m))
+    for a, b in zip(over, apart, strict=True):
+        for name in ("data", "dq", "var_poisson", "var_rnoise", "err"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    if algorithm == "LIKELY":
+        assert over[0].dq[3, 4] & PIXEL["JUMP_DET"]

@@ -3,6 +3,8 @@
 
 from libc.stdint cimport uint8_t, uint32_t
 
+from ._layout cimport plane_stride as _plane_stride
+
 
 cdef extern from "src/likely.h" nogil:
     ctypedef struct jw_likely_params:
@@ -18,6 +20,7 @@ cdef extern from "src/likely.h" nogil:
         int use_zeroframe
         int nframes
         uint32_t dnu, sat, jump
+        size_t plane_stride
     ctypedef struct jw_likely_rate:
         float *slope
         uint32_t *dq
@@ -78,14 +81,15 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
         const double[::1] alpha_ph, const double[::1] alpha_rn, const double[::1] beta_ph,
         const double[::1] beta_rn, const double[::1] delta_t, const uint8_t[::1] two_omit,
         double thresh_one, double thresh_two, int nframes, tuple flags,
-        uint8_t[:, :, :, ::1] gdq_jump, float[:, :, ::1] slope, uint32_t[:, :, ::1] dq,
-        float[:, :, ::1] var_poisson, float[:, :, ::1] var_rnoise, float[:, :, ::1] err,
+        uint8_t[:, :, :, ::1] gdq_jump, float[:, :, :] slope, uint32_t[:, :, :] dq,
+        float[:, :, :] var_poisson, float[:, :, :] var_rnoise, float[:, :, :] err,
         float[:, :, ::1] chisq, float[:, ::1] r_slope=None, uint32_t[:, ::1] r_dq=None,
         float[:, ::1] r_var_poisson=None, float[:, ::1] r_var_rnoise=None,
         float[:, ::1] r_err=None, float[:, ::1] r_chisq=None, int n_threads=1):
     """Fit the integrations into slope ... chisq; with the r_* arrays (all or none; r_chisq
     goes with chisq, which may be None), also combine them into the exposure products (as
-    combine does)."""
+    combine does).  slope ... err have contiguous rows and may have planes apart (in the
+    memory of data: see likely.h)."""
     cdef Py_ssize_t k, nints = data.shape[0], ng = data.shape[1]
     cdef Py_ssize_t ny = data.shape[2], nx = data.shape[3]
     for k in range(4):
@@ -107,11 +111,8 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
             or delta_t.shape[0] != ndiff or beta_ph.shape[0] != ndiff - 1
             or beta_rn.shape[0] != ndiff - 1 or two_omit.shape[0] != ndiff - 1):
         raise ValueError("covariance arrays do not match the number of differences")
-    _same3(slope.shape, nints, ny, nx)
-    _same3(dq.shape, nints, ny, nx)
-    _same3(var_poisson.shape, nints, ny, nx)
-    _same3(var_rnoise.shape, nints, ny, nx)
-    _same3(err.shape, nints, ny, nx)
+    cdef size_t stride = _plane_stride(
+        (slope, dq, var_poisson, var_rnoise, err), nints, ny, nx, "rateints")
     if chisq is not None:
         _same3(chisq.shape, nints, ny, nx)
     cdef bint with_rate = r_slope is not None
@@ -133,6 +134,7 @@ def fit(const float[:, :, :, ::1] data, const uint8_t[:, :, :, ::1] gdq,
     p.use_zeroframe = use_zf
     p.nframes = nframes
     p.dnu, p.sat, p.jump = flags
+    p.plane_stride = stride
     if data.size == 0:
         return
     cdef const float *p_dark = &dark[0, 0] if dark is not None else NULL

@@ -3,6 +3,8 @@
 
 from libc.stdint cimport uint8_t, uint32_t
 
+from ._layout cimport plane_stride as _plane_stride
+
 
 cdef extern from "src/ols.h" nogil:
     ctypedef struct jw_ramp_flags:
@@ -110,25 +112,6 @@ cdef int _check_plane(arr, Py_ssize_t ny, Py_ssize_t nx, str name) except -1:
     if arr.shape[0] != ny or arr.shape[1] != nx:
         raise ValueError(f"{name} shape does not match the data")
     return 0
-
-
-cdef size_t _plane_stride(tuple planes, Py_ssize_t nints, Py_ssize_t ny, Py_ssize_t nx,
-                          str name) except? 0:
-    """Elements between the planes of 3-D outputs whose rows are contiguous (the same for
-    all of them)."""
-    cdef size_t stride = 0
-    for arr in planes:
-        if arr.shape[0] != nints or arr.shape[1] != ny or arr.shape[2] != nx:
-            raise ValueError(f"{name} output shape does not match the data")
-        if arr.strides[2] != 4 or (ny > 1 and arr.strides[1] != 4 * nx):
-            raise ValueError(f"{name} outputs need contiguous rows")
-        if nints > 1 and (arr.strides[0] % 4 or arr.strides[0] < 4 * nx * ny):
-            raise ValueError(f"{name} output planes overlap")
-        s = <size_t>(arr.strides[0] // 4) if nints > 1 else <size_t>(nx * ny)
-        if stride and s != stride:
-            raise ValueError(f"{name} outputs must all have the same plane stride")
-        stride = s
-    return stride
 
 
 cdef int _check_rows(tuple planes, Py_ssize_t ny, Py_ssize_t nx, str name) except -1:

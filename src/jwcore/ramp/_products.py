@@ -186,3 +186,24 @@ def check_times(frame_time, group_time, nframes, groupgap, dropframes1):
     if int(d) != d or d < 0:
         raise ValueError(f"dropframes1 must be a non-negative integer, got {dropframes1!r}")
     return float(frame_time), float(group_time), int(nframes), int(groupgap), int(d)
+
+
+def products_out(out: RampProducts | None, shape, name: str) -> RampProducts:
+    """``out`` checked as the products of the given shape (float32 planes, DQ uint32;
+    rows need not follow each other, the bridges check that each row is contiguous), or
+    new uninitialised products when None."""
+    if out is None:
+        # the kernel writes every element of the rate and rateints products
+        return RampProducts.unfilled(shape)
+    for arr, dtype in zip(out.as_tuple(), (np.float32,) * 4 + (np.uint32,), strict=True):
+        if (
+            not isinstance(arr, np.ndarray)
+            or arr.shape != shape
+            or arr.dtype != dtype
+            or not arr.dtype.isnative
+            or not arr.flags.writeable
+        ):
+            raise ValueError(
+                f"{name} arrays must be writeable native float32 (DQ uint32) of shape {shape}"
+            )
+    return out

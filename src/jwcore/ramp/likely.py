@@ -18,6 +18,7 @@ from ._products import (
     as_plane,
     as_ramps,
     check_times,
+    products_out,
 )
 
 __all__ = ["fit_ramps_likely", "likely_covariance", "LIKELY_MIN_NGROUPS"]
@@ -105,6 +106,8 @@ def fit_ramps_likely(
     rejection_threshold: float | None = None,
     update_groupdq: bool = False,
     save_chisq: bool = False,
+    rate_out: RampProducts | None = None,
+    rateints_out: RampProducts | None = None,
     n_threads: int = 1,
 ) -> RampFitResult:
     """Fit ramps by maximum likelihood on resultant differences, with jump detection.
@@ -155,6 +158,15 @@ def fit_ramps_likely(
     save_chisq : bool
         Also return the chi square of each fit (the ``ramp_fit`` step's ``_likely_chisq``
         product); not computed into memory otherwise.
+    rate_out, rateints_out : RampProducts, optional
+        Where to write the products (float32, DQ uint32; (ny, nx) and (nints, ny, nx),
+        every row contiguous), allocated when not given.  They may lie in the memory of
+        ``data``, which is then overwritten: each pixel's ramp in integration i is read
+        before its products are written, and row y of every integration before the rate
+        products of row y, so the rateints products of integration i and row y may sit
+        over row y of integration i's ramps (any group), and the rate's of row y over row
+        y of any integration's.  With one integration the rate is the rateints' plane:
+        ``rate_out`` alone receives it directly, ``rate_out`` with ``rateints_out`` a copy.
     n_threads : int
         Threads to use; results do not depend on it.
 
@@ -217,16 +229,20 @@ def fit_ramps_likely(
         jump_out = groupdq
     p = dqflags.pixel
     # the kernel writes every element: uninitialised, huge-page aligned products
-    ints = RampProducts.unfilled((nints, ny, nx))
+    copy_to = None
+    if nints == 1 and rate_out is not None and rateints_out is None:
+        rate_out = products_out(rate_out, plane, "rate_out")
+        rateints_out = RampProducts(*(a[np.newaxis] for a in _fields(rate_out)))
+    elif nints == 1 and rate_out is not None:
+        copy_to, rate_out = products_out(rate_out, plane, "rate_out"), None
+    ints = products_out(rateints_out, (nints, ny, nx), "rateints_out")
     chisq_ints = _huge_aligned((nints, ny, nx), np.float32) if save_chisq else None
     if nints == 1:
-        rate = RampProducts(
-            ints.slope[0], ints.dq[0], ints.var_poisson[0], ints.var_rnoise[0], ints.err[0]
-        )
+        rate = rate_out if rate_out is not None else RampProducts(*(a[0] for a in _fields(ints)))
         chisq = None if chisq_ints is None else chisq_ints[0]
         combined = ()
     else:  # the kernel combines the integrations row by row, as _likely.combine does
-        rate = RampProducts.unfilled(plane)
+        rate = products_out(rate_out, plane, "rate_out")
         chisq = _huge_aligned(plane, np.float32) if save_chisq else None
         combined = (rate.slope, rate.dq, rate.var_poisson, rate.var_rnoise, rate.err, chisq)
     _likely.fit(
@@ -236,4 +252,13 @@ def fit_ramps_likely(
         jump_out, ints.slope, ints.dq, ints.var_poisson, ints.var_rnoise, ints.err, chisq_ints,
         *combined, n_threads=n_threads,
     )  # fmt: skip
+    if copy_to is not None:
+        for dst, src in zip(_fields(copy_to), _fields(rate), strict=True):
+            np.copyto(dst, src)
+        rate = copy_to
     return RampFitResult(rate=rate, rateints=ints, chisq=chisq, chisq_ints=chisq_ints)
+
+
+def _fields(p: RampProducts) -> tuple[np.ndarray, ...]:
+    """The arrays of ``p`` in the order of RampProducts' fields."""
+    return (p.slope, p.dq, p.var_poisson, p.var_rnoise, p.err)

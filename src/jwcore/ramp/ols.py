@@ -15,6 +15,7 @@ from ._products import (
     as_ramps,
     check_times,
     flag_tuple,
+    products_out,
 )
 
 __all__ = ["fit_ramps_ols", "OlsRampFitter", "stack_optional"]
@@ -144,8 +145,8 @@ def fit_ramps_ols(
         frame_time, group_time, nframes, groupgap, dropframes1, suppress_one_group, bitwise
     )
 
-    ints = _outputs(rateints_out, (nints, ny, nx), "rateints_out")
-    rate = _outputs(rate_out, plane, "rate_out")
+    ints = products_out(rateints_out, (nints, ny, nx), "rateints_out")
+    rate = products_out(rate_out, plane, "rate_out")
     opt = None
     if save_opt:
         nsegs, ncrs = _ols.count(setup, data, gdq, zf, n_threads)
@@ -156,24 +157,6 @@ def fit_ramps_ols(
         n_threads,
     )  # fmt: skip
     return RampFitResult(rate=rate, rateints=ints, optional=opt)
-
-
-def _outputs(out: RampProducts | None, shape, name: str) -> RampProducts:
-    if out is None:
-        # the kernel writes every element of the rate and rateints products
-        return RampProducts.unfilled(shape)
-    for arr, dtype in zip(out.as_tuple(), (np.float32,) * 4 + (np.uint32,), strict=True):
-        if (
-            not isinstance(arr, np.ndarray)
-            or arr.shape != shape
-            or arr.dtype != dtype
-            or not arr.dtype.isnative
-            or not arr.flags.writeable
-        ):
-            raise ValueError(
-                f"{name} arrays must be writeable native float32 (DQ uint32) of shape {shape}"
-            )
-    return out
 
 
 class OlsRampFitter:

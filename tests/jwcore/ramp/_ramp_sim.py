@@ -53,3 +53,17 @@ def simulate(
         "jumps": jumps,
         "group_time": group_time,
     }
+
+
+def over_ramps(data, rate_groups=True):
+    """Products of the exposure and of each integration in planes of the ramps: the
+    rateints of integration i in its groups 0-4; with ``rate_groups``, the rate in groups
+    5-9 of the last integration, else None."""
+    from jwcore.ramp import RampProducts
+
+    def products(planes):
+        return RampProducts(planes[0], planes[4].view(np.uint32), *planes[1:4])
+
+    ints = products([data[:, k] for k in range(5)])
+    rate = products([data[-1, 5 + k] for k in range(5)]) if rate_groups else None
+    return rate, ints

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _ramp_sim import DNU, GROUP_TIME, JUMP, SAT, simulate
+from _ramp_sim import DNU, GROUP_TIME, JUMP, SAT, over_ramps, simulate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -243,6 +243,65 @@ def test_chisq_only_when_asked(rng, nints, n_threads):
     for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
         for a, b in ((bare.rate, full.rate), (bare.rateints, full.rateints)):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize(
+    "nints,ngroups,rate_groups,zeroframe,save_chisq",
+    [(1, 10, True, False, False), (3, 12, True, True, True), (3, 5, False, False, True),
+     (2, 6, False, True, False)],
+)  # fmt: skip
+def test_products_written_over_the_ramps(
+    rng, nints, ngroups, rate_groups, zeroframe, save_chisq, n_threads
+):
+    """Products laid over the ramps they are fitted from (the rateints in groups 0-4 of
+    each integration, the rate in groups 5-9 or allocated) are the bits of allocated ones,
+    with or without the ZEROFRAME (read from group 0 before it is overwritten) and the
+    chi squares (kept in arrays of their own); 37 columns leave a narrow last block."""
+    sim = simulate(rng, nints=nints, ngroups=ngroups, ny=5, nx=37, jump_prob=0.03,
+                   flag_jumps=False, nframes=2)  # fmt: skip
+    kw = {"frame_time": GROUP_TIME / 2, "nframes": 2, "n_threads": n_threads,
+          "save_chisq": save_chisq}  # fmt: skip
+    if zeroframe:
+        kw["zeroframe"] = (sim["data"][:, 0] - 30.0).astype(np.float32)
+    args = (sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"])
+    expected = fit_ramps_likely(sim["data"], *args, **kw)
+    rate, ints = over_ramps(sim["data"], rate_groups)
+    got = fit_ramps_likely(sim["data"], *args, rate_out=rate, rateints_out=ints, **kw)
+    assert got.rateints is ints and np.shares_memory(got.rateints.err, sim["data"])
+    assert rate is None or got.rate is rate or nints == 1
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        for a, b in ((got.rate, expected.rate), (got.rateints, expected.rateints)):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    if save_chisq:
+        np.testing.assert_array_equal(got.chisq_ints, expected.chisq_ints)
+        np.testing.assert_array_equal(got.chisq, expected.chisq)
+
+
+def test_one_integration_rate_out(rng):
+    """With one integration the rate is the rateints' plane: rate_out alone receives it,
+    with rateints_out too a copy; products of the wrong shape are refused."""
+    from jwcore.ramp import RampProducts
+
+    sim = simulate(rng, nints=1, ngroups=6, ny=4, nx=19, jump_prob=0.05, flag_jumps=False)
+    args = (sim["data"], sim["groupdq"], sim["pixeldq"], sim["readnoise"], sim["gain"])
+    expected = fit_ramps_likely(*args, frame_time=GROUP_TIME)
+    alone = RampProducts.empty((4, 19))
+    got = fit_ramps_likely(*args, frame_time=GROUP_TIME, rate_out=alone)
+    assert got.rate is alone and np.shares_memory(got.rateints.slope, alone.slope)
+    both = RampProducts.empty((4, 19)), RampProducts.empty((1, 4, 19))
+    got2 = fit_ramps_likely(*args, frame_time=GROUP_TIME, rate_out=both[0], rateints_out=both[1])
+    assert got2.rate is both[0] and got2.rateints is both[1]
+    for name in ("slope", "dq", "var_poisson", "var_rnoise", "err"):
+        for got_rate in (alone, both[0]):
+            np.testing.assert_array_equal(getattr(got_rate, name), getattr(expected.rate, name))
+        np.testing.assert_array_equal(getattr(both[1], name), getattr(expected.rateints, name))
+    with pytest.raises(ValueError, match="rate_out arrays must be"):
+        fit_ramps_likely(*args, frame_time=GROUP_TIME, rate_out=RampProducts.empty((4, 18)))
+    wide = RampProducts.empty((1, 4, 38))
+    strided = RampProducts(**{n: getattr(wide, n)[:, :, ::2] for n in wide.__dataclass_fields__})
+    with pytest.raises(ValueError, match="contiguous rows"):
+        fit_ramps_likely(*args, frame_time=GROUP_TIME, rateints_out=strided)
 
 
 @given(slope=st.floats(1.0, 300.0), bias=st.floats(0.0, 3000.0), ngroups=st.integers(4, 25))

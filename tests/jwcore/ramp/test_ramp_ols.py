@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from _ramp_sim import CHARGELOSS, DNU, GROUP_TIME, JUMP, PERS, SAT, simulate
+from _ramp_sim import CHARGELOSS, DNU, GROUP_TIME, JUMP, PERS, SAT, over_ramps, simulate
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -281,19 +281,6 @@ def test_median_tables_are_generated_and_correct():
         np.testing.assert_array_equal(v[:, (n - 1) // 2], ref[:, (n - 1) // 2])
 
 
-def _over_ramps(data):
-    """The products of the exposure and of each integration in planes of the ramps: the
-    rateints of integration i in its groups 0-4, the rate in groups 5-9 of the last."""
-    from jwcore.ramp import RampProducts
-
-    def products(planes):
-        return RampProducts(planes[0], planes[4].view(np.uint32), *planes[1:4])
-
-    ints = products([data[:, k] for k in range(5)])
-    rate = products([data[-1, 5 + k] for k in range(5)])
-    return rate, ints
-
-
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("nints,ngroups,nx", [(1, 10, 11), (3, 12, 11), (25, 20, 4096)])
 def test_products_written_over_the_ramps(rng, nints, ngroups, nx, n_threads):
@@ -305,7 +292,7 @@ def test_products_written_over_the_ramps(rng, nints, ngroups, nx, n_threads):
     else:
         sim = simulate(rng, nints=nints, ngroups=ngroups, ny=3, nx=nx, jump_prob=0.01)
     expected = _fit(sim, n_threads=n_threads)
-    rate, ints = _over_ramps(sim["data"])
+    rate, ints = over_ramps(sim["data"])
     got = _fit(sim, rate_out=rate, rateints_out=ints, n_threads=n_threads)
     assert got.rate is rate and got.rateints is ints
     assert np.shares_memory(got.rateints.slope, sim["data"])

@@ -280,9 +280,18 @@ def _contiguous(a: np.ndarray, dtype) -> bool:
     return a.dtype == dtype and a.flags.c_contiguous and a.dtype.isnative
 
 
-def fit_likely(inp: RampInputs, *, save_chisq: bool = False, n_threads: int) -> RampFitResult:
+def fit_likely(
+    inp: RampInputs, *, save_chisq: bool = False, n_threads: int, over_ramps: bool = False
+) -> RampFitResult:
     """The likelihood fit with its jump test (LIKELY) on the whole exposure; with
-    ``save_chisq``, also its chi squares."""
+    ``save_chisq``, also its chi squares.  With ``over_ramps`` (the caller no longer needs
+    the ramps), the products are written into the ramps' memory, as :func:`fit_ols` does
+    (one integration's rate is its rateints plane)."""
+    rate_out = ints_out = None
+    if over_ramps and _contiguous(inp.data, np.float32) and inp.data.flags.writeable:
+        rate_out, ints_out = products_over_ramps(inp.data)
+        if inp.nints == 1:
+            rate_out = None
     return fit_ramps_likely(
         inp.data,
         inp.groupdq,
@@ -296,6 +305,8 @@ def fit_likely(inp: RampInputs, *, save_chisq: bool = False, n_threads: int) -> 
         zeroframe=inp.zeroframe,
         average_dark_current=inp.average_dark_current,
         save_chisq=save_chisq,
+        rate_out=rate_out,
+        rateints_out=ints_out,
         n_threads=n_threads,
     )
 

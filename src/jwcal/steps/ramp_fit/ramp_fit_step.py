@@ -99,7 +99,9 @@ class RampFitStep(Step):
         """Run the fit on arrays; returns a :class:`jwcore.ramp.RampFitResult`."""
         threads = self.n_threads
         if algorithm == "LIKELY":
-            return fitting.fit_likely(inp, save_chisq=self.save_opt, n_threads=threads)
+            return fitting.fit_likely(
+                inp, save_chisq=self.save_opt, n_threads=threads, over_ramps=True
+            )
         suppress = self.suppress_one_group
         if miri and inp.ngroups > 1:
             if suppress:

@@ -49,11 +49,11 @@ static double nanmedian_f(const float *v, size_t n, size_t stride, double *t) {
  * go through nanmedian_f lane by lane). */
 #define LK_COMBINE_SORT 16
 
-/* Combine LK_V pixels (the arrays point at the first; rows npix apart), every loop over
- * the lanes; the first P are written out.  t: scratch [3 * nints * LK_V] doubles.  chisq
- * and r_chisq may both be NULL (chi squares not wanted). */
+/* Combine LK_V pixels (the arrays point at the first; integrations ps apart, chisq's cs),
+ * every loop over the lanes; the first P are written out.  t: scratch [3 * nints * LK_V]
+ * doubles.  chisq and r_chisq may both be NULL (chi squares not wanted). */
 LK_CLONES
-static void combine_block(size_t nints, size_t npix, int P, const float *slope,
+static void combine_block(size_t nints, size_t ps, size_t cs, int P, const float *slope,
                           const uint32_t *dq, const float *var_poisson, const float *var_rnoise,
                           const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
                           float *r_var_poisson, float *r_var_rnoise, float *r_err,
@@ -70,9 +70,9 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
         chi[x] = 0.0;
     }
     for (size_t i = 0; i < nints; i++) {
-        const uint32_t *restrict d = dq + i * npix;
-        const float *restrict c = chisq ? chisq + i * npix : NULL;
-        const float *restrict sl = slope + i * npix;
+        const uint32_t *restrict d = dq + i * ps;
+        const float *restrict c = chisq ? chisq + i * cs : NULL;
+        const float *restrict sl = slope + i * ps;
         double *restrict si = srt + i * V;
         FORX {
             const uint32_t v = d[LANE(x)];
@@ -118,12 +118,12 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
             s[x] = m[x] == 0 ? NAN : med;
         }
     } else {
-        for (int x = 0; x < V; x++) s[x] = nanmedian_f(slope + LANE(x), nints, npix, wgt);
+        for (int x = 0; x < V; x++) s[x] = nanmedian_f(slope + LANE(x), nints, ps, wgt);
     }
     /* 1 / slope, for both passes (in the sorted values' place) */
     double *restrict inv = srt;
     for (size_t i = 0; i < nints; i++) {
-        const float *restrict sl = slope + i * npix;
+        const float *restrict sl = slope + i * ps;
         double *restrict iv = inv + i * V;
         FORX iv[x] = 1.0 / (double)sl[LANE(x)];
     }
@@ -131,8 +131,8 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
     for (int pass = 0; pass < 2; pass++) {
         FORX wsum[x] = 0.0;
         for (size_t i = 0; i < nints; i++) {
-            const float *restrict sl = slope + i * npix, *restrict vpi = var_poisson + i * npix;
-            const float *restrict vri = var_rnoise + i * npix;
+            const float *restrict sl = slope + i * ps, *restrict vpi = var_poisson + i * ps;
+            const float *restrict vri = var_rnoise + i * ps;
             double *restrict w = wgt + i * V, *restrict a = avp + i * V;
             const double *restrict iv = inv + i * V;
             FORX {
@@ -151,7 +151,7 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
             wsum[x] = 1.0 / wsum[x];
         }
         for (size_t i = 0; i < nints; i++) {
-            const float *restrict sl = slope + i * npix;
+            const float *restrict sl = slope + i * ps;
             double *restrict w = wgt + i * V;
             FORX {
                 const double wi = w[x] * wsum[x];
@@ -168,7 +168,7 @@ static void combine_block(size_t nints, size_t npix, int P, const float *slope,
         vp_nan[x] = vr_nan[x] = 1;
     }
     for (size_t i = 0; i < nints; i++) {
-        const float *restrict vri = var_rnoise + i * npix;
+        const float *restrict vri = var_rnoise + i * ps;
         const double *restrict w = wgt + i * V, *restrict av = avp + i * V;
         FORX {
             const double a = av[x] * w[x] * w[x];
@@ -227,31 +227,33 @@ static void combine_free(lk_combine_scratch *c) {
     free(c->pad_dq);
 }
 
-/* Combine pixels p0 .. p0 + P - 1 (P <= LK_V). */
-static void combine_span(size_t nints, size_t npix, size_t p0, int P, const float *slope,
-                         const uint32_t *dq, const float *var_poisson, const float *var_rnoise,
-                         const float *chisq, uint32_t dnu, float *r_slope, uint32_t *r_dq,
-                         float *r_var_poisson, float *r_var_rnoise, float *r_err,
-                         float *r_chisq, lk_combine_scratch *c) {
+/* Combine pixels p0 .. p0 + P - 1 (P <= LK_V); integrations ps apart, chisq's cs. */
+static void combine_span(size_t nints, size_t ps, size_t cs, size_t p0, int P,
+                         const float *slope, const uint32_t *dq, const float *var_poisson,
+                         const float *var_rnoise, const float *chisq, uint32_t dnu,
+                         float *r_slope, uint32_t *r_dq, float *r_var_poisson,
+                         float *r_var_rnoise, float *r_err, float *r_chisq,
+                         lk_combine_scratch *c) {
     float *rc = r_chisq ? r_chisq + p0 : NULL;
     if (P == LK_V) {
-        combine_block(nints, npix, P, slope + p0, dq + p0, var_poisson + p0, var_rnoise + p0,
+        combine_block(nints, ps, cs, P, slope + p0, dq + p0, var_poisson + p0, var_rnoise + p0,
                       chisq ? chisq + p0 : NULL, dnu, r_slope + p0, r_dq + p0,
                       r_var_poisson + p0, r_var_rnoise + p0, r_err + p0, rc, c->t);
         return;
     }
-    const float *src[4] = {slope, var_poisson, var_rnoise, chisq};
-    const int na = chisq ? 4 : 3;
+    const float *src[3] = {slope, var_poisson, var_rnoise};
     for (size_t i = 0; i < nints; i++)
         for (int x = 0; x < LK_V; x++) {
-            const size_t o = i * npix + p0 + (size_t)(x < P ? x : P - 1);
-            for (int a = 0; a < na; a++) c->pad[(a * nints + i) * LK_V + x] = src[a][o];
+            const size_t xs = p0 + (size_t)(x < P ? x : P - 1), o = i * ps + xs;
+            for (int a = 0; a < 3; a++) c->pad[(a * nints + i) * LK_V + x] = src[a][o];
+            if (chisq) c->pad[(3 * nints + i) * LK_V + x] = chisq[i * cs + xs];
             c->pad_dq[i * LK_V + x] = dq[o];
         }
     float *pad = c->pad;
-    combine_block(nints, LK_V, P, pad, c->pad_dq, pad + nints * LK_V, pad + 2 * nints * LK_V,
-                  chisq ? pad + 3 * nints * LK_V : NULL, dnu, r_slope + p0, r_dq + p0,
-                  r_var_poisson + p0, r_var_rnoise + p0, r_err + p0, rc, c->t);
+    combine_block(nints, LK_V, LK_V, P, pad, c->pad_dq, pad + nints * LK_V,
+                  pad + 2 * nints * LK_V, chisq ? pad + 3 * nints * LK_V : NULL, dnu,
+                  r_slope + p0, r_dq + p0, r_var_poisson + p0, r_var_rnoise + p0, r_err + p0,
+                  rc, c->t);
 }
 
 int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint32_t *dq,
@@ -275,8 +277,8 @@ int jw_likely_combine(size_t nints, size_t npix, const float *slope, const uint3
             for (size_t b = 0; b < nblocks; b++) {
                 const size_t p0 = b * LK_V;
                 const int P = (int)(npix - p0 < LK_V ? npix - p0 : LK_V);
-                combine_span(nints, npix, p0, P, slope, dq, var_poisson, var_rnoise, chisq, dnu,
-                             r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, &c);
+                combine_span(nints, npix, npix, p0, P, slope, dq, var_poisson, var_rnoise, chisq,
+                             dnu, r_slope, r_dq, r_var_poisson, r_var_rnoise, r_err, r_chisq, &c);
             }
         }
         combine_free(&c);
@@ -291,6 +293,8 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                   const jw_likely_rate *rate, int n_threads) {
     if (!p || p->ngroups < 2 || (p->use_zeroframe && !zeroframe)) return JW_LIKELY_ERR_ARG;
     const size_t ng = p->ngroups, nx = p->nx, npix = p->ny * nx;
+    const size_t ps = p->plane_stride ? p->plane_stride : npix;
+    if (ps < npix) return JW_LIKELY_ERR_ARG;
     const int zo = p->use_zeroframe ? 1 : 0;
     const int nres = (int)ng + zo, n = nres - 1;
     if (n > 60000) return JW_LIKELY_ERR_ARG;
@@ -323,16 +327,19 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
 #else
             const int tid = 0, nth = 1;
 #endif
-            void *ints[6] = {slope, dq, var_poisson, var_rnoise, err, chisq};
+            /* plane by plane: planes laid in the ramps leave the groups between untouched */
+            char *ints[5] = {(char *)slope, (char *)dq, (char *)var_poisson,
+                             (char *)var_rnoise, (char *)err};
             void *comb[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
             if (rate) {
                 comb[0] = rate->slope, comb[1] = rate->dq, comb[2] = rate->var_poisson;
                 comb[3] = rate->var_rnoise, comb[4] = rate->err, comb[5] = rate->chisq;
             }
-            for (int k = 0; k < 6; k++) {
-                ramp_prefault_share(ints[k], p->nints * npix * 4, tid, nth);
-                ramp_prefault_share(comb[k], npix * 4, tid, nth);
-            }
+            for (size_t i = 0; i < p->nints; i++)
+                for (int k = 0; k < 5; k++)
+                    ramp_prefault_share(ints[k] + i * ps * 4, npix * 4, tid, nth);
+            ramp_prefault_share(chisq, p->nints * npix * 4, tid, nth);
+            for (int k = 0; k < 6; k++) ramp_prefault_share(comb[k], npix * 4, tid, nth);
         }
 #ifdef _OPENMP
 #pragma omp barrier
@@ -348,7 +355,8 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
             for (size_t job = 0; job < p->ny * p->nints / per_job; job++) {
                 for (size_t ij = 0; ij < per_job; ij++) {
                     const size_t y = job * per_job / p->nints, i = (job * per_job + ij) % p->nints;
-                    const size_t row = y * nx, base = i * ng * npix + row, out = i * npix + row;
+                    const size_t row = y * nx, base = i * ng * npix + row, out = i * ps + row;
+                    const size_t cout = i * npix + row;
                     for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
                         const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
                         const size_t pix0 = row + x0, base0 = base + x0;
@@ -378,7 +386,7 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                                           readnoise + pix0, dark ? dark + pix0 : NULL,
                                           pixeldq + pix0, slope + out + x0, err + out + x0,
                                           var_poisson + out + x0, var_rnoise + out + x0,
-                                          chisq ? chisq + out + x0 : NULL, dq + out + x0, P};
+                                          chisq ? chisq + cout + x0 : NULL, dq + out + x0, P};
                         if (P < LK_V) {
                             for (int k = 0; k < nres; k++) {
                                 float *r = t.pad_r + (size_t)k * LK_V;
@@ -409,7 +417,7 @@ int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *g
                     const size_t row = job * nx;
                     for (size_t x0 = 0; x0 < nx; x0 += LK_V) {
                         const int P = (int)(nx - x0 < LK_V ? nx - x0 : LK_V);
-                        combine_span(p->nints, npix, row + x0, P, slope, dq, var_poisson,
+                        combine_span(p->nints, ps, npix, row + x0, P, slope, dq, var_poisson,
                                      var_rnoise, chisq, p->dnu, rate->slope, rate->dq,
                                      rate->var_poisson, rate->var_rnoise, rate->err,
                                      rate->chisq, &cs);

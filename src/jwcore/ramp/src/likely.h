@@ -27,6 +27,10 @@ typedef struct {
     int use_zeroframe;
     int nframes;
     uint32_t dnu, sat, jump;
+    /* Elements from one integration's plane of the per-integration products (slope, dq,
+     * var_poisson, var_rnoise, err; not chisq) to the next: 0 or ny * nx when contiguous;
+     * larger lets the planes sit in the groups of the ramps (see jw_likely_fit). */
+    size_t plane_stride;
 } jw_likely_params;
 
 /* Exposure products [ny][nx] (see jw_likely_combine). */
@@ -38,9 +42,15 @@ typedef struct {
 
 /* Fit every integration.  readnoise is the CDS read noise in DN; dark may be NULL.
  * gdq_jump: NULL, or [nints][ngroups][ny][nx] where the jumps found are OR-ed in (may be
- * the group DQ itself).  Outputs are [nints][ny][nx].  rate: NULL, or the exposure products,
- * then combined as jw_likely_combine does, row by row while the integrations' products
- * are still in cache.  chisq may be NULL (no chi squares), then rate->chisq must be too. */
+ * the group DQ itself).  Outputs are nints planes of [ny][nx], p->plane_stride apart (chisq
+ * [nints][ny][nx]).  rate: NULL, or the exposure products, then combined as
+ * jw_likely_combine does, row by row while the integrations' products are still in cache.
+ * chisq may be NULL (no chi squares), then rate->chisq must be too.
+ * The products (not chisq) may lie in the memory of data: each pixel's ramp in integration
+ * i is read before its products there are written, and every integration's row y before
+ * the rate products of row y, so the products of integration i and row y may sit over row
+ * y of integration i's ramps (any group), and the rate's of row y over row y of any
+ * integration's. */
 int jw_likely_fit(const jw_likely_params *p, const float *data, const uint8_t *gdq,
                   const uint32_t *pixeldq, const float *readnoise, const float *gain,
                   const float *dark, const float *zeroframe, uint8_t *gdq_jump, float *slope,

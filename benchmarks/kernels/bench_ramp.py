@@ -2,10 +2,13 @@
 
 Builds simulated NIRCam-like ramps (2048x2048 by default; sky, stars that saturate, cosmic
 rays flagged for OLS, left for LIKELY to find), then times each implementation in its own
-process (so that each peak RSS is its own): stcal, and jwcore with 1 and 2 threads.  The
-three processes take turns: each round runs stcal once and each jwcore twice, so that all
-of them see the same state of a shared machine (its speed drifts by up to 2x over minutes
-here).  Reports the median of the wall times, the ratio of the medians, the range of the
+process (so that each peak RSS is its own): stcal, and jwcore with 1 and 2 threads, with
+new products and with its products written over the ramps (``rate_out``/``rateints_out``:
+the rateints in groups 0-4 of each integration, the rate in five more groups if there are,
+as jwcal's ramp_fit step lays them; the ramps are read back from disk, untimed, before each
+of those runs).  The processes take turns: each round runs stcal once and each jwcore
+twice, so that all of them see the same state of a shared machine (its speed drifts by up
+to 2x over minutes here).  Reports the median of the wall times, the ratio of the medians, the range of the
 per-round ratios, and the peak RSS of each process (the input arrays it loads are included;
 their size is printed).  After the timed rounds, stcal and jwcore (1 thread) each fit once
 more and their rate products are compared: the share of identical DQ and float32 values,
@@ -98,14 +101,24 @@ WORKER = textwrap.dedent(
                                           "none")[0]
     else:
         from jwcore.ramp import fit_ramps_likely, fit_ramps_ols
-        nt = int(impl)
+        nt, over = int(impl.rstrip("o")), impl.endswith("o")
+        if over:
+            from jwcal.steps.ramp_fit.fitting import products_over_ramps
+        def place():
+            # the step's placement (one integration's LIKELY rate is the rateints' plane)
+            if not over:
+                return {}
+            rate, ints = products_over_ramps(data)
+            if algo == "likely" and data.shape[0] == 1:
+                rate = None
+            return {"rate_out": rate, "rateints_out": ints}
         def run():
             if algo == "ols":
                 r = fit_ramps_ols(data, gdq, pdq, rn, gain, frame_time=ft, group_time=gt,
-                                  nframes=nf, suppress_one_group=True, n_threads=nt)
+                                  nframes=nf, suppress_one_group=True, n_threads=nt, **place())
             else:
                 r = fit_ramps_likely(data, gdq, pdq, rn, gain, frame_time=ft, nframes=nf,
-                                     n_threads=nt)
+                                     n_threads=nt, **place())
             return {k: getattr(r.rate, k) for k in KEYS}
     def report():
         # one more run once the peak RSS is taken, its rate products kept for the comparison
@@ -113,9 +126,14 @@ WORKER = textwrap.dedent(
             out = run()
             np.savez(f"{d}/rate_{impl}_{algo}.npz", **{k: out[k] for k in KEYS})
         return {}
+    def restore():
+        with open(d + "/data.npy", "rb") as f:
+            np.lib.format.read_magic(f)
+            np.lib.format.read_array_header_1_0(f)
+            f.readinto(memoryview(data).cast("B"))
     sys.path.insert(0, sys.argv[7])
     from turns import serve
-    serve(run, report)
+    serve(run, report, restore if impl.endswith("o") else None)
     """
 )
 
@@ -126,19 +144,22 @@ def worker_spec(tmp, impl, algo, rows):
     return argv, f"{impl} {algo}"
 
 
+JWCORE = ("1", "2", "1o", "2o")  # threads; "o": products over the ramps
+
+
 def time_in_turns(tmp, algo, rounds, rows):
-    """stcal and jwcore (1 and 2 threads) in turns: their times, peak RSS and, per round,
-    stcal's time over the median of jwcore's two."""
+    """stcal and jwcore (1 and 2 threads, new products and over the ramps) in turns: their
+    times, peak RSS and, per round, stcal's time over the median of jwcore's two."""
     specs = {"stcal": worker_spec(tmp, "stcal", algo, rows)}
-    specs.update({nt: worker_spec(tmp, nt, algo, 0) for nt in ("1", "2")})
+    specs.update({nt: worker_spec(tmp, nt, algo, 0) for nt in JWCORE})
     with turns.started(specs) as ws:
-        turns.take_turns(ws["stcal"], [ws["1"], ws["2"]], rounds)
+        turns.take_turns(ws["stcal"], [ws[nt] for nt in JWCORE], rounds)
         rss = {k: w.close()["rss_mb"] for k, w in ws.items()}
     times = {k: w.times for k, w in ws.items()}
     per_round = {
         nt: [ref / statistics.median(times[nt][2 * r : 2 * r + 2])
              for r, ref in enumerate(times["stcal"])]
-        for nt in ("1", "2")
+        for nt in JWCORE
     }  # fmt: skip
     return times, rss, per_round
 
@@ -189,11 +210,12 @@ def main(argv=None):
                 ref_t = statistics.median(times["stcal"]) * scale
                 note = f" (timed on {rows} rows, scaled)" if rows else ""
                 print(f"  {algo:6s} stcal      {ref_t:8.3f} s  rss {rss['stcal']:6.0f} MB{note}")
-                for nt in ("1", "2"):
+                for nt in JWCORE:
                     t = statistics.median(times[nt])
                     lo, hi = (min(per_round[nt]) * scale, max(per_round[nt]) * scale)
-                    print(f"  {algo:6s} jwcore {nt}t  {t:8.3f} s  rss {rss[nt]:6.0f} MB  "
-                          f"x{ref_t / t:6.1f} faster (rounds x{lo:.1f}-{hi:.1f})")  # fmt: skip
+                    how = ", over the ramps" if nt.endswith("o") else ""
+                    print(f"  {algo:6s} jwcore {nt[0]}t  {t:8.3f} s  rss {rss[nt]:6.0f} MB  "
+                          f"x{ref_t / t:6.1f} faster (rounds x{lo:.1f}-{hi:.1f}{how})")  # fmt: skip
                     rows_out.append((case, algo, nt, t, ref_t, rss[nt], rss["stcal"]))
                 on = f" (first {rows} rows)" if rows else ""
                 print(f"  {algo:6s} 1t vs stcal{on}, rate: {agreement(tmp, algo, rows)}")

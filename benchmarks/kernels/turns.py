@@ -31,13 +31,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def serve(run, report=None) -> None:
-    """Worker side: answer each line "run" with the wall time of ``run()``; any other line
+def serve(run, report=None, prepare=None) -> None:
+    """Worker side: answer each line "run" with the wall time of ``run()`` (``prepare()``,
+    when given, runs untimed before it: to restore inputs a run overwrites); any other line
     ends, answered with the peak RSS and whatever ``report()`` returns (a dict)."""
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
             break
+        if prepare is not None:
+            prepare()
         t = time.perf_counter()
         run()
         print(json.dumps({"t": time.perf_counter() - t}), flush=True)

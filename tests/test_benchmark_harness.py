@@ -116,7 +116,8 @@ def test_image3_case_is_the_issue_s(tmp_path):
 
 
 def test_ramp_kernel_benchmark_takes_turns():
-    # a tiny frame, one round: the three processes start, answer their turns and report
+    # a tiny frame, one round: the five processes start, answer their turns and report
+    # (jwcore with 1 and 2 threads, new products and over the ramps, restored each run)
     pytest.importorskip("stcal")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "kernels" / "bench_ramp.py"), "--size", "32",
@@ -125,10 +126,11 @@ def test_ramp_kernel_benchmark_takes_turns():
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = [ln for ln in proc.stdout.splitlines() if ln.strip().startswith("ols")]
-    assert [ln.split()[1] for ln in lines] == ["stcal", "jwcore", "jwcore", "1t"]
-    assert all("rounds x" in ln for ln in lines[1:3])
+    assert [ln.split()[1] for ln in lines] == ["stcal"] + ["jwcore"] * 4 + ["1t"]
+    assert all("rounds x" in ln for ln in lines[1:5])
+    assert [ln.endswith("over the ramps)") for ln in lines[1:5]] == [False, False, True, True]
     # the products compared after the rounds: DQ identical, floats within rounding
-    agree = lines[3]
+    agree = lines[5]
     assert "DQ 100.0000%" in agree, agree
     assert float(agree.rsplit("max rel. diff ", 1)[1]) < 1e-5, agree
 

@@ -371,6 +371,7 @@ typedef struct {
     ols_chunk *ch;
     size_t y;
     int one_pass; /* one integration: its median comes from the same pass as its fit */
+    int over;     /* products lie in the memory of the ramps read in place */
 } ols_row;
 
 /* Integration i (its row `rs`) of the P pixels of row r->y from column x0.  consts: the
@@ -424,8 +425,10 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
         /* every lane's products are written; the flagged lanes' are overwritten below */
         const ols_soa stc = ols_soa_at(st, x0);
         const size_t o = i * ints->plane_stride + row0 + x0;
+        /* (over the ramps: the flagged lanes' ramps are read below, so they are kept) */
         ols_clean_int(c, P, fit, ch->pdq, &ch->k, ch->slope, &stc, ints->slope + o,
-                      ints->var_poisson + o, ints->var_rnoise + o, ints->err + o, ints->dq + o);
+                      ints->var_poisson + o, ints->var_rnoise + o, ints->err + o, ints->dq + o,
+                      r->over);
     }
     /* the flagged lanes (all of them when the optional products are asked for) */
     int nflag = 0;
@@ -484,11 +487,11 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
 static int fit_row(const ols_ctx *c, const jw_ols_params *p, const jw_ols_input *in,
                    const double *median_sum, double median_nints, jw_ramp_products *ints,
                    jw_ols_accum *acc, jw_ramp_products *rate, jw_ols_opt *opt, ols_rowbuf *b,
-                   ols_scratch *s, ols_chunk *ch, size_t y) {
+                   ols_scratch *s, ols_chunk *ch, size_t y, int over) {
     const size_t nx = p->nx, nints = p->nints;
     const size_t row0 = y * nx;
     const int keep = b->nb == nints;
-    const ols_row r = {c, p, in, ints, opt, b, s, ch, y, !median_sum && nints == 1};
+    const ols_row r = {c, p, in, ints, opt, b, s, ch, y, !median_sum && nints == 1, over};
     int overflow = 0;
     if (median_sum) {
         for (size_t x = 0; x < nx; x++) b->m[x] = median_sum[row0 + x] / median_nints;
@@ -595,11 +598,14 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     if (st) return st;
     int errors = 0, overflow = 0;
     (void)n_threads;
-    /* The ramps are read in place unless a product lies in their memory, or a row spans so
-     * many planes (integrations x groups) that reading it a chunk at a time would touch
-     * more pages than the TLB holds: a copied row is then contiguous. */
-    const int direct = p->nints * p->ngroups <= 64 && !products_overlap(p, in, ints, p->nints) &&
-                       !(rate && products_overlap(p, in, rate, 1));
+    /* The ramps are read in place unless a row spans so many planes (integrations x
+     * groups) that reading it a chunk at a time would touch more pages than the TLB holds:
+     * a copied row is then contiguous.  Products laid in the ramps' memory (`over`) are
+     * written where each is last read: a chunk's unflagged lanes' products only, before
+     * its flagged lanes are read (see ols_clean_int). */
+    const int direct = p->nints * p->ngroups <= 64;
+    const int over = direct && (products_overlap(p, in, ints, p->nints) ||
+                                (rate && products_overlap(p, in, rate, 1)));
 #ifdef _OPENMP
 #pragma omp parallel num_threads(n_threads > 0 ? n_threads : 1) reduction(+ : errors, overflow)
 #endif
@@ -623,7 +629,7 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
 #endif
             for (size_t y = 0; y < p->ny; y++)
                 overflow += fit_row(&c, p, in, median_sum, median_nints, ints, acc, rate, opt, &b,
-                                    &s, &ch, y);
+                                    &s, &ch, y, over);
         }
         free(s.block);
         free(ch.block);

@@ -398,7 +398,7 @@ void ols_clean_slope_exact(const ols_ctx *c, const double *y, int P, const doubl
 OLS_CLONES
 void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
                    const ols_clean_k *k, const double *slope, const ols_soa *st, float *o_slope,
-                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq) {
+                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq, int only_clean) {
     double *restrict ivp = st->inv_vp, *restrict ivr = st->inv_vr;
     double *restrict sn = st->slope_num, *restrict ivc = st->inv_vr_cl;
     uint8_t *restrict state = st->state;
@@ -407,7 +407,10 @@ void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t
     const double *restrict ir = k->ir, *restrict ip = k->ip, *restrict cla = k->cl_add;
     const double *restrict kvp = k->o_vp, *restrict kvr = k->o_vr, *restrict kerr = k->o_err;
     const int64_t *restrict bad = k->bad;
-    float *restrict a = o_slope, *restrict b = o_vp, *restrict r = o_vr, *restrict e = o_err;
+    /* only_clean: every lane computed into a scratch row, then the unflagged ones copied */
+    float tmp[4][OLS_CHUNK];
+    float *restrict a = only_clean ? tmp[0] : o_slope, *restrict b = only_clean ? tmp[1] : o_vp;
+    float *restrict r = only_clean ? tmp[2] : o_vr, *restrict e = only_clean ? tmp[3] : o_err;
     uint32_t *restrict q = o_dq;
     /* The byte flags are widened to the lanes they select first: selects on bytes next to
      * doubles keep the compiler from vectorising. */
@@ -453,7 +456,19 @@ void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t
         s = (kk & ((pdq[x] & pdnu) == 0)) ? (s & keep_dnu) : s;
         s = (kk & ((pdq[x] & psat) == 0)) ? (s & keep_sat) : s;
         state[x] = (uint8_t)s;
-        q[x] = pdq[x];
+    }
+    if (!only_clean) {
+        FORX q[x] = pdq[x];
+        return;
+    }
+    float *restrict os = o_slope, *restrict op = o_vp, *restrict orn = o_vr, *restrict oe = o_err;
+    FORX {
+        const int32_t kk = k32[x];
+        os[x] = kk ? a[x] : os[x];
+        op[x] = kk ? b[x] : op[x];
+        orn[x] = kk ? r[x] : orn[x];
+        oe[x] = kk ? e[x] : oe[x];
+        q[x] = kk ? pdq[x] : q[x];
     }
 }
 

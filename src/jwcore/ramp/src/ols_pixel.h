@@ -221,10 +221,12 @@ void ols_clean_slope_exact(const ols_ctx *c, const double *y, int P, const doubl
                            const double *gain, const double *invrn2, double *slope,
                            double *work);
 /* An integration of the unflagged lanes (clean[x]): the exposure sums `st` updated and the
- * integration products written for every lane (the caller overwrites the flagged lanes'). */
+ * integration products written for every lane (the caller overwrites the flagged lanes'),
+ * or with `only_clean` for the unflagged lanes alone (the others' memory may still hold
+ * their ramps, products laid over the ramps). */
 void ols_clean_int(const ols_ctx *c, int P, const uint8_t *clean, const uint32_t *pdq,
                    const ols_clean_k *k, const double *slope, const ols_soa *st, float *o_slope,
-                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq);
+                   float *o_vp, float *o_vr, float *o_err, uint32_t *o_dq, int only_clean);
 
 /* Exposure products of n pixels from their sums (bad gains add DO_NOT_USE and NO_GAIN_VALUE
  * to pixeldq): the inverse-variance combination of the integrations, stcal's flag rules. */

@@ -311,26 +311,22 @@ void ols_clean_slope_exact(const ols_ctx *c, const double *y, int P, const doubl
     }
     if (L <= OLS_WTAB_LMAX) {
         const float *tb = c->wtab + c->wtab_off[L];
-        /* whole blocks of 8 lanes with their sums in registers over the groups */
+        /* whole blocks of 8 lanes with their sums in registers over the groups; a lane's
+         * weight is picked from its group's six by its exponent index (a permute) */
         int x0 = 0;
-        v8d wt[6 * OLS_WTAB_LMAX]; /* the weights, broadcast */
+        v8d wt[OLS_WTAB_LMAX]; /* group k's weights for exponents 0-5 (then 5 again) */
         if (P >= 8)
-            for (int k = 0; k < 6 * L; k++)
-                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[k];
+            for (int k = 0; k < L; k++)
+                for (int l = 0; l < 8; l++) wt[k][l] = (double)tb[(l < 6 ? l : 5) * L + k];
         for (; x0 + 8 <= P; x0 += 8) {
             v8d pv, il;
             memcpy(&pv, pd + x0, sizeof pv);
             memcpy(&il, invrn2 + x0, sizeof il);
-            const v8l m4 = pv < 4.5, m3 = pv < 3.5, m2 = pv < 2.5, m1 = pv < 1.5, m0 = pv < 0.5;
+            const v8l ix = __builtin_convertvector(pv, v8l); /* 0-5, exact */
             v8d sw = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, sx = sw, sxx = sw, sy = sw, sxy = sw;
             for (int k = 0; k < L; k++) {
                 const double xk = (double)k + 0.0;
-                v8d wv = wt[5 * L + k];
-                wv = V8D_SEL(m4, wt[4 * L + k], wv);
-                wv = V8D_SEL(m3, wt[3 * L + k], wv);
-                wv = V8D_SEL(m2, wt[2 * L + k], wv);
-                wv = V8D_SEL(m1, wt[L + k], wv);
-                wv = V8D_SEL(m0, wt[k], wv);
+                const v8d wv = __builtin_shuffle(wt[k], ix);
                 const v8d w = wv * il;
                 v8d yv;
                 memcpy(&yv, y + (size_t)k * P + x0, sizeof yv);

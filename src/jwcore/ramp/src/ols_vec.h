@@ -11,10 +11,6 @@
 typedef double v8d __attribute__((vector_size(64)));
 typedef int64_t v8l __attribute__((vector_size(64)));
 
-/* m ? a : b, lane by lane (m all ones or all zeros); a macro, as functions taking or
- * returning these vectors have a target-dependent ABI (and GCC warns about it) */
-#define V8D_SEL(m, a, b) ((v8d)(((m) & (v8l)(a)) | (~(m) & (v8l)(b))))
-
 #if defined(__GNUC__) && !defined(__clang__)
 #define FORX _Pragma("GCC ivdep") for (int x = 0; x < P; x++)
 #else

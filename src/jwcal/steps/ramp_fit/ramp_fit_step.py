@@ -31,9 +31,9 @@ class RampFitStep(Step):
     and flagged DO_NOT_USE.
 
     The ramps are the step's own (a copy when it runs on its own; inside a pipeline the
-    previous step's output, which nothing uses after ramp fitting), so the OLS products are
-    written into the ramps' memory where it has room: the input RampModel's SCI array no
-    longer holds ramps afterwards.
+    previous step's output, which nothing uses after ramp fitting), so the products of
+    either algorithm are written into the ramps' memory where it has room: the input
+    RampModel's SCI array no longer holds ramps afterwards.
     """
 
     class_alias = "ramp_fit"

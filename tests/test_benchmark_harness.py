@@ -135,6 +135,24 @@ def test_ramp_kernel_benchmark_takes_turns():
     assert float(agree.rsplit("max rel. diff ", 1)[1]) < 1e-5, agree
 
 
+def test_turns_keep_each_workers_runs_of_a_round_together():
+    # the first run after another process is slower here: a worker's runs follow each other
+    sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
+    from turns import take_turns
+
+    order = []
+
+    class Stub:
+        def __init__(self, name):
+            self.name = name
+
+        def run(self):
+            order.append(self.name)
+
+    take_turns(Stub("ref"), [Stub("a"), Stub("b")], rounds=2, each=2)
+    assert order == ["ref", "a", "a", "b", "b"] * 2
+
+
 def test_turns_worker_reports_a_dead_process():
     sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
     from turns import Worker

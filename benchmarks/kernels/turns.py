@@ -112,9 +112,13 @@ def started(specs: dict):
 
 def take_turns(ref: Worker, others: list[Worker], rounds: int, each: int = 2) -> None:
     """Each round: one run of ``ref`` (the official code), then ``each`` runs of every other
-    worker in turn (their runs are short: more of them move the median less)."""
+    worker, one worker after the other (their runs are short: more of them move the median
+    less).  A worker's runs of a round follow each other: on this VM the first run after
+    another process has run is slower, by up to 0.1 s for a 0.2-0.4 s kernel run (its idle
+    memory and threads coming back), which with runs alternating between workers hit every
+    run; the official code runs once a round anyway (3-45 s, of which that is a small part)."""
     for _ in range(rounds):
         ref.run()
-        for _ in range(each):
-            for w in others:
+        for w in others:
+            for _ in range(each):
                 w.run()

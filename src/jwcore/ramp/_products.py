@@ -70,6 +70,13 @@ class RampProducts:
         """(slope, var_poisson, var_rnoise, err, dq): the order the bridges take."""
         return (self.slope, self.var_poisson, self.var_rnoise, self.err, self.dq)
 
+    def views(self, index) -> RampProducts:
+        """The same products indexed alike (``np.newaxis``, an integration...): views."""
+        return RampProducts(
+            self.slope[index], self.dq[index], self.var_poisson[index],
+            self.var_rnoise[index], self.err[index],
+        )  # fmt: skip
+
 
 @dataclass
 class OlsOptional:

@@ -232,13 +232,13 @@ def fit_ramps_likely(
     copy_to = None
     if nints == 1 and rate_out is not None and rateints_out is None:
         rate_out = products_out(rate_out, plane, "rate_out")
-        rateints_out = RampProducts(*(a[np.newaxis] for a in _fields(rate_out)))
+        rateints_out = rate_out.views(np.newaxis)
     elif nints == 1 and rate_out is not None:
         copy_to, rate_out = products_out(rate_out, plane, "rate_out"), None
     ints = products_out(rateints_out, (nints, ny, nx), "rateints_out")
     chisq_ints = _huge_aligned((nints, ny, nx), np.float32) if save_chisq else None
     if nints == 1:
-        rate = rate_out if rate_out is not None else RampProducts(*(a[0] for a in _fields(ints)))
+        rate = rate_out if rate_out is not None else ints.views(0)
         chisq = None if chisq_ints is None else chisq_ints[0]
         combined = ()
     else:  # the kernel combines the integrations row by row, as _likely.combine does
@@ -253,12 +253,7 @@ def fit_ramps_likely(
         *combined, n_threads=n_threads,
     )  # fmt: skip
     if copy_to is not None:
-        for dst, src in zip(_fields(copy_to), _fields(rate), strict=True):
+        for dst, src in zip(copy_to.as_tuple(), rate.as_tuple(), strict=True):
             np.copyto(dst, src)
         rate = copy_to
     return RampFitResult(rate=rate, rateints=ints, chisq=chisq, chisq_ints=chisq_ints)
-
-
-def _fields(p: RampProducts) -> tuple[np.ndarray, ...]:
-    """The arrays of ``p`` in the order of RampProducts' fields."""
-    return (p.slope, p.dq, p.var_poisson, p.var_rnoise, p.err)

@@ -286,9 +286,7 @@ class OlsRampFitter:
             None if opt is None else opt.as_tuple(), self.n_threads,
         )  # fmt: skip
         self.n_fitted += 1
-        plane = RampProducts(
-            ints.slope[0], ints.dq[0], ints.var_poisson[0], ints.var_rnoise[0], ints.err[0]
-        )
+        plane = ints.views(0)
         return (plane, opt) if save_opt else plane
 
     def finish(self) -> RampProducts:

@@ -422,10 +422,10 @@ static int fit_chunk_int(const ols_row *r, size_t i, ols_src rs, size_t x0, int 
                                   ch->work);
         else
             ols_clean_slope(c, ch->y, P, ch->rn, ch->gain, ch->slope, ch->work);
-        /* every lane's products are written; the flagged lanes' are overwritten below */
+        /* every lane's products are written and the flagged lanes' overwritten below; over
+         * the ramps only the unflagged lanes', as the flagged lanes' ramps are still read */
         const ols_soa stc = ols_soa_at(st, x0);
         const size_t o = i * ints->plane_stride + row0 + x0;
-        /* (over the ramps: the flagged lanes' ramps are read below, so they are kept) */
         ols_clean_int(c, P, fit, ch->pdq, &ch->k, ch->slope, &stc, ints->slope + o,
                       ints->var_poisson + o, ints->var_rnoise + o, ints->err + o, ints->dq + o,
                       r->over);
@@ -601,8 +601,8 @@ int jw_ols_fit(const jw_ols_params *p, const jw_ols_input *in, const double *med
     /* The ramps are read in place unless a row spans so many planes (integrations x
      * groups) that reading it a chunk at a time would touch more pages than the TLB holds:
      * a copied row is then contiguous.  Products laid in the ramps' memory (`over`) are
-     * written where each is last read: a chunk's unflagged lanes' products only, before
-     * its flagged lanes are read (see ols_clean_int). */
+     * only written over ramps already read: of a chunk, the unflagged lanes' before the
+     * flagged lanes' ramps are read (see ols_clean_int). */
     const int direct = p->nints * p->ngroups <= 64;
     const int over = direct && (products_overlap(p, in, ints, p->nints) ||
                                 (rate && products_overlap(p, in, rate, 1)));

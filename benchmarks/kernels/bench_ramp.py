@@ -8,11 +8,11 @@ the rateints in groups 0-4 of each integration, the rate in five more groups if 
 as jwcal's ramp_fit step lays them; the ramps are read back from disk, untimed, before each
 of those runs).  The processes take turns: each round runs stcal once and each jwcore
 twice, so that all of them see the same state of a shared machine (its speed drifts by up
-to 2x over minutes here).  Reports the median of the wall times, the ratio of the medians, the range of the
-per-round ratios, and the peak RSS of each process (the input arrays it loads are included;
-their size is printed).  After the timed rounds, stcal and jwcore (1 thread) each fit once
-more and their rate products are compared: the share of identical DQ and float32 values,
-and the largest relative difference.
+to 2x over minutes here).  Reports the median of the wall times, the ratio of the medians,
+the range of the per-round ratios, and the peak RSS of each process (the input arrays it
+loads are included; their size is printed).  After the timed rounds, stcal and jwcore (1
+thread, new products) each fit once more and their rate products are compared: the share
+of identical DQ and float32 values, and the largest relative difference.
 
     python benchmarks/kernels/bench_ramp.py                      # both cases, both algorithms
     python benchmarks/kernels/bench_ramp.py --size 1024 --algorithms ols --repeat 3

@@ -2,6 +2,7 @@
 update.  Nothing here times anything: speed is measured by the benchmarks only."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,6 +152,22 @@ def test_turns_keep_each_workers_runs_of_a_round_together():
 
     take_turns(Stub("ref"), [Stub("a"), Stub("b")], rounds=2, each=2)
     assert order == ["ref", "a", "a", "b", "b"] * 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux /proc")
+def test_turns_measure_a_runs_memory_and_keep_the_peak():
+    # serve touches as much memory as a run takes before each timed run: the footprint is
+    # the run's own peak over what was resident; the process's peak survives the reset
+    sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
+    import turns
+
+    hold = np.ones(96 << 20, np.uint8)  # resident during the run: not counted
+    peak_before = turns.peak_rss_mb()
+    need = turns.run_footprint(lambda: np.ones(64 << 20, np.uint8).sum())
+    assert 60 << 20 <= need <= 80 << 20, need / 2**20
+    assert turns.peak_rss_mb() >= peak_before
+    turns.warm(need)  # touches and frees: nothing stays resident
+    del hold
 
 
 def test_turns_worker_reports_a_dead_process():

@@ -7,6 +7,16 @@ take turns see the same state of the machine.  Each keeps its own peak RSS.
 The parent starts a :class:`Worker` per implementation (:func:`started`) and runs them in
 turns (:func:`take_turns`); the worker side calls :func:`serve` with its run function once
 its inputs are loaded.
+
+Memory that has been idle is slow to touch again on this VM: the guest reports free memory
+to its host (free page reporting, in 8 MB blocks), which takes it back, so a process that
+allocates after a pause of a second or more waits for the host to supply every page again.
+Filling 336 MB took 0.04 s run after run and 0.4-0.8 s after 2-8 s of idling; a one-thread
+LIKELY fit of the 5x3 frame (336 MB of new products) took 0.34 s back to back and
+0.66-0.87 s after 3 s of idling.  A workstation has no such cost, and in turns every worker
+idles while the others run, so :func:`serve` touches as much memory as a run takes, and
+frees it, before each timed run (untimed, for every implementation alike): the run then
+gets pages the host backs, as on bare metal, and still pays for faulting and zeroing them.
 """
 
 from __future__ import annotations
@@ -20,27 +30,69 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
+_peak_floor_kb = 0  # the high-water mark before the last reset (see run_footprint)
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
 
 def peak_rss_mb() -> float:
     """This process's own peak resident set (MB): VmHWM, as ru_maxrss can carry the
-    parent's across exec."""
-    with open("/proc/self/status") as f:
-        hwm = [line for line in f if line.startswith("VmHWM")]
-    if hwm:
-        return int(hwm[0].split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    parent's across exec (and the peak before any reset of it by :func:`run_footprint`)."""
+    try:
+        return max(_peak_floor_kb, _status_kb("VmHWM")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_footprint(run) -> int:
+    """Call ``run()`` once and return the memory (bytes) it took beyond what was resident:
+    its peak resident set less the resident set before it (the high-water mark is reset
+    for this on Linux; 0 where it cannot be)."""
+    global _peak_floor_kb
+    try:
+        before = _status_kb("VmRSS")
+        _peak_floor_kb = max(_peak_floor_kb, _status_kb("VmHWM"))
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        run()
+        return 0
+    run()
+    return max(0, _status_kb("VmHWM") - before) * 1024
+
+
+def warm(nbytes: int) -> None:
+    """Touch ``nbytes`` of new memory and free it (see the module's docstring)."""
+    if nbytes > 0:
+        block = np.empty(nbytes, np.uint8)
+        block.fill(1)
+        del block
 
 
 def serve(run, report=None, prepare=None) -> None:
-    """Worker side: answer each line "run" with the wall time of ``run()`` (``prepare()``,
-    when given, runs untimed before it: to restore inputs a run overwrites); any other line
-    ends, answered with the peak RSS and whatever ``report()`` returns (a dict)."""
+    """Worker side: run once untimed (to measure the memory a run takes), then answer each
+    line "run" with the wall time of ``run()``; before it, untimed, ``prepare()`` when given
+    (to restore inputs a run overwrites) and the touch of that much memory (:func:`warm`).
+    Any other line ends, answered with the peak RSS and whatever ``report()`` returns (a
+    dict)."""
+    if prepare is not None:
+        prepare()
+    need = run_footprint(run)
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
             break
         if prepare is not None:
             prepare()
+        warm(need)
         t = time.perf_counter()
         run()
         print(json.dumps({"t": time.perf_counter() - t}), flush=True)
@@ -113,10 +165,9 @@ def started(specs: dict):
 def take_turns(ref: Worker, others: list[Worker], rounds: int, each: int = 2) -> None:
     """Each round: one run of ``ref`` (the official code), then ``each`` runs of every other
     worker, one worker after the other (their runs are short: more of them move the median
-    less).  A worker's runs of a round follow each other: on this VM the first run after
-    another process has run is slower, by up to 0.1 s for a 0.2-0.4 s kernel run (its idle
-    memory and threads coming back), which with runs alternating between workers hit every
-    run; the official code runs once a round anyway (3-45 s, of which that is a small part)."""
+    less).  A worker's runs of a round follow each other (ref, a, a, b, b): its second run
+    finds its threads and caches as the first left them.  The official code runs once a
+    round anyway (3-45 s)."""
     for _ in range(rounds):
         ref.run()
         for w in others:

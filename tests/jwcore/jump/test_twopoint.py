@@ -186,6 +186,25 @@ def test_thread_count_does_not_change_flags(rng):
     assert (a & JUMP).sum() > 300
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_matches_reference_across_row_blocks(rng, n_threads):
+    # rows are detected in blocks of 32, whose first and last rows are computed once, for
+    # the neighbours of the next and previous blocks, and reused: the flags of every row,
+    # with neighbour and after-jump flagging, are those of the whole-frame reference
+    data, gain, rn, _ = simulate(rng, nints=2, ngroups=5, ny=97, nx=23, n_cr=400)
+    gdq = np.zeros(data.shape, np.uint8)
+    gdq[0, -1, 31:34, 5] = SAT
+    expected = reference(data, gdq, gain, rn, nb=(3.0, 1000.0), n_after=(1, 0),
+                         e_after=(float(np.float32(300) * np.median(gain)), 0.0))  # fmt: skip
+    detect_jumps_twopoint(data, gdq, gain, rn, min_jump_to_flag_neighbors=3,
+                          after_jump_flag_dn1=300, after_jump_flag_time1=15.0, group_time=10.0,
+                          n_threads=n_threads)  # fmt: skip
+    np.testing.assert_array_equal(gdq, expected)
+    # jumps on a block's edge rows reach into the neighbouring block
+    edge = (gdq[:, :, [31, 32, 63, 64]] & JUMP) != 0
+    assert edge.sum() > 10
+
+
 def test_injected_jumps_are_found_and_few_false_flags(rng):
     data, gain, rn, hits = simulate(rng, nints=2, ngroups=10, ny=64, nx=64, n_cr=200)
     gdq = np.zeros(data.shape, np.uint8)

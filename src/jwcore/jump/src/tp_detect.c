@@ -182,11 +182,20 @@ TP_INLINE void load_run(const tp_ctx *c, tp_scratch *s, size_t y, size_t x0, siz
     const size_t cw = c->cw;
     const float *g = c->gain + y * c->nx + x0;
     const float *rn = c->rnoise + y * c->nx + x0;
+    /* The next run of every array read here (further along the row, or the next row's
+     * start), a cache line at a time: with all the groups' planes read at once the hardware
+     * prefetchers fall behind (a 1t 5x3 frame: 0.24 s against 0.27 s). */
+    for (size_t x = 0; x < cw; x += 16) {
+        __builtin_prefetch(g + n + x, 0, 2);
+        __builtin_prefetch(rn + n + x, 0, 2);
+    }
     for (int k = 0; k < c->G; k++) {
         const size_t off = (size_t)k * c->plane + y * c->nx + x0;
         const float *d = c->data + off;
         const uint8_t *dq = c->gdq + off;
         float *v = s->vals + (size_t)k * cw;
+        for (size_t x = 0; x < cw; x += 16) __builtin_prefetch(d + n + x, 0, 2);
+        for (size_t x = 0; x < cw; x += 64) __builtin_prefetch(dq + n + x, 0, 2);
         for (size_t x = 0; x < n; x++) {
             /* OR-ing a quiet-NaN exponent into the bits marks an unusable value without a
              * branch, so that the loop vectorizes */

@@ -207,7 +207,11 @@ static int run(tp_ctx *cp, int nt, int64_t *n_primary) {
             if (!ok) continue;
             const size_t y0 = b * rb, y1 = y0 + rb < ny ? y0 + rb : ny;
             uint8_t *ring = s.ring;
-            tp_row_bits(&c, &s, y0, ring + (y0 % 3) * rowbytes);
+            /* a block's first and last rows are in edges already: copied, not recomputed */
+            if (edges)
+                memcpy(ring + (y0 % 3) * rowbytes, edges + 2 * b * rowbytes, rowbytes);
+            else
+                tp_row_bits(&c, &s, y0, ring + (y0 % 3) * rowbytes);
             for (size_t y = y0; y < y1; y++) {
                 const uint8_t *up = NULL, *down = NULL;
                 if (p->flag_4_neighbors) {
@@ -218,7 +222,10 @@ static int run(tp_ctx *cp, int nt, int64_t *n_primary) {
                 }
                 if (y + 1 < y1) {
                     uint8_t *nxt = ring + ((y + 1) % 3) * rowbytes;
-                    tp_row_bits(&c, &s, y + 1, nxt);
+                    if (edges && y + 2 == y1)
+                        memcpy(nxt, edges + (2 * b + 1) * rowbytes, rowbytes);
+                    else
+                        tp_row_bits(&c, &s, y + 1, nxt);
                     down = p->flag_4_neighbors ? nxt : NULL;
                 } else if (p->flag_4_neighbors && y + 1 < ny) {
                     down = edges + 2 * (b + 1) * rowbytes;

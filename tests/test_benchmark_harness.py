@@ -157,17 +157,26 @@ def test_turns_keep_each_workers_runs_of_a_round_together():
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="Linux /proc")
 def test_turns_measure_a_runs_memory_and_keep_the_peak():
     # serve touches as much memory as a run takes before each timed run: the footprint is
-    # the run's own peak over what was resident; the process's peak survives the reset
-    sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
-    import turns
-
-    hold = np.ones(96 << 20, np.uint8)  # resident during the run: not counted
-    peak_before = turns.peak_rss_mb()
-    need = turns.run_footprint(lambda: np.ones(64 << 20, np.uint8).sum())
+    # the run's own peak over what was resident; the process's peak survives the reset.
+    # In a fresh process, as a benchmark worker (the test process's own resident set moves
+    # with what other tests left behind).
+    code = """
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+import turns
+hold = np.ones(96 << 20, np.uint8)  # resident during the run: not counted
+before = turns.peak_rss_mb()
+need = turns.run_footprint(lambda: np.ones(64 << 20, np.uint8).sum())
+turns.warm(need)
+print(need, before, turns.peak_rss_mb())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "benchmarks" / "kernels")],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split()  # fmt: skip
+    need, before, after = int(out[0]), float(out[1]), float(out[2])
     assert 60 << 20 <= need <= 80 << 20, need / 2**20
-    assert turns.peak_rss_mb() >= peak_before
-    turns.warm(need)  # touches and frees: nothing stays resident
-    del hold
+    assert before >= 96 and after >= before
 
 
 def test_turns_worker_reports_a_dead_process():

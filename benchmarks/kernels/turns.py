@@ -58,10 +58,10 @@ def run_footprint(run) -> int:
     for this on Linux; 0 where it cannot be)."""
     global _peak_floor_kb
     try:
-        before = _status_kb("VmRSS")
         _peak_floor_kb = max(_peak_floor_kb, _status_kb("VmHWM"))
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
+        before = _status_kb("VmHWM")  # the resident set at the reset
     except OSError:
         run()
         return 0

@@ -78,14 +78,17 @@ def warm(nbytes: int) -> None:
 
 
 def serve(run, report=None, prepare=None) -> None:
-    """Worker side: run once untimed (to measure the memory a run takes), then answer each
-    line "run" with the wall time of ``run()``; before it, untimed, ``prepare()`` when given
-    (to restore inputs a run overwrites) and the touch of that much memory (:func:`warm`).
-    Any other line ends, answered with the peak RSS and whatever ``report()`` returns (a
-    dict)."""
-    if prepare is not None:
-        prepare()
-    need = run_footprint(run)
+    """Worker side: run twice untimed (to measure the memory a run takes: the larger of
+    the two, as a pytest worker once measured nothing for a run that took 64 MB), then
+    answer each line "run" with the wall time of ``run()``; before it, untimed,
+    ``prepare()`` when given (to restore inputs a run overwrites) and the touch of that much
+    memory (:func:`warm`).  Any other line ends, answered with the peak RSS, the memory
+    touched before each run (``warm_mb``) and whatever ``report()`` returns (a dict)."""
+    need = 0
+    for _ in range(2):
+        if prepare is not None:
+            prepare()
+        need = max(need, run_footprint(run))
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
@@ -96,7 +99,7 @@ def serve(run, report=None, prepare=None) -> None:
         t = time.perf_counter()
         run()
         print(json.dumps({"t": time.perf_counter() - t}), flush=True)
-    out = {"rss_mb": peak_rss_mb()}
+    out = {"rss_mb": peak_rss_mb(), "warm_mb": need / 2**20}
     if report is not None:
         out.update(report())
     print(json.dumps(out), flush=True)

@@ -137,7 +137,8 @@ def test_ramp_kernel_benchmark_takes_turns():
 
 
 def test_turns_keep_each_workers_runs_of_a_round_together():
-    # the first run after another process is slower here: a worker's runs follow each other
+    # a worker's runs of a round follow each other: its second finds its threads and caches
+    # as the first left them
     sys.path.insert(0, str(ROOT / "benchmarks" / "kernels"))
     from turns import take_turns
 

@@ -17,6 +17,13 @@ LIKELY fit of the 5x3 frame (336 MB of new products) took 0.34 s back to back an
 idles while the others run, so :func:`serve` touches as much memory as a run takes, and
 frees it, before each timed run (untimed, for every implementation alike): the run then
 gets pages the host backs, as on bare metal, and still pays for faulting and zeroing them.
+
+Handing memory back costs the guest CPU time too: about 2 s after a process frees some GB,
+a kernel worker reports them to the host, page block by page block, on one of the two
+CPUs.  A 5x3 jump run with two threads took 0.12-0.14 s run after run and 0.36 s when it
+met the report of 3.3 GB (the official jump's footprint); in turns the runs after the
+official code's met it every round (a 5x3 two-thread round went 0.30 s then 0.16 s, 0.38 s
+then 0.15 s), so :func:`take_turns` waits that out after the official code's run.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import time
 
 import numpy as np
 
+SETTLE_S = 3.0  # the pause after the official code's run (see take_turns)
 _peak_floor_kb = 0  # the high-water mark before the last reset (see run_footprint)
 
 
@@ -165,14 +173,21 @@ def started(specs: dict):
             w.kill()
 
 
-def take_turns(ref: Worker, others: list[Worker], rounds: int, each: int = 2) -> None:
-    """Each round: one run of ``ref`` (the official code), then ``each`` runs of every other
-    worker, one worker after the other (their runs are short: more of them move the median
-    less).  A worker's runs of a round follow each other (ref, a, a, b, b): its second run
-    finds its threads and caches as the first left them.  The official code runs once a
-    round anyway (3-45 s)."""
+def take_turns(
+    ref: Worker, others: list[Worker], rounds: int, each: int = 2, settle: float = SETTLE_S
+) -> None:
+    """Each round: one run of ``ref`` (the official code), a pause of ``settle`` seconds,
+    then ``each`` runs of every other worker, one worker after the other (their runs are
+    short: more of them move the median less).  A worker's runs of a round follow each
+    other (ref, a, a, b, b): its second run finds its threads and caches as the first left
+    them.  The official code runs once a round anyway (3-45 s).
+
+    The pause lets the guest hand back the gigabytes ``ref`` freed before anything else is
+    timed (see the module's docstring): the kernel does that about 2 s after the memory is
+    freed, on the CPUs the next runs use."""
     for _ in range(rounds):
         ref.run()
+        time.sleep(settle)
         for w in others:
             for _ in range(each):
                 w.run()

@@ -144,6 +144,22 @@ def test_matches_reference(rng, case, n_threads):
     np.testing.assert_array_equal(gdq, expected)
 
 
+@pytest.mark.parametrize("ngroups", range(3, 19))
+def test_every_sorting_network_matches_reference(rng, ngroups):
+    # 2 to 17 differences: the networks held in registers (5 to 16 values, 8 columns at a
+    # time) and the one applied comparator by comparator (the other counts, and the columns
+    # past the last 8: 61 = 7 x 8 + 5); pixels with unusable groups sort them last
+    data, gain, rn, _ = simulate(rng, ngroups=ngroups, ny=24, nx=61, n_cr=200)
+    gdq = np.zeros(data.shape, np.uint8)
+    gdq[0, -1, 2, 3:12] = SAT
+    gdq[0, 1, 4, 4:9] = DNU
+    single = ngroups - 1 >= 10
+    expected = reference(data, gdq, gain, rn, single=single)
+    detect_jumps_twopoint(data, gdq, gain, rn)
+    np.testing.assert_array_equal(gdq, expected)
+    assert (gdq & JUMP).any()
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_after_jump_flagging_matches_reference(rng, n_threads):
     data, gain, rn, _ = simulate(rng, ngroups=9, n_cr=25)

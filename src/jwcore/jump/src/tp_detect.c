@@ -233,19 +233,90 @@ TP_INLINE void gather_pixel(const tp_ctx *c, tp_scratch *s, size_t x) {
     for (int k = 0; k < c->N; k++) s->fd[k] = s->fdc[(size_t)k * c->cw + x];
 }
 
-/* Sort every column of a[N][cw] (first n columns) with the network. */
-TP_INLINE void sort_columns(const tp_ctx *c, float *a, size_t n) {
+/* Sort columns x0..n-1 of a[N][cw] with the network, comparator after comparator. */
+TP_INLINE void sort_columns_net(const tp_ctx *c, float *a, size_t x0, size_t n) {
     const size_t cw = c->cw;
     for (int t = 0; t < c->nnet; t++) {
         float *restrict u = a + (size_t)c->net[2 * t] * cw;
         float *restrict w = a + (size_t)c->net[2 * t + 1] * cw;
-        for (size_t x = 0; x < n; x++) {
+        for (size_t x = x0; x < n; x++) {
             const float lo = u[x] < w[x] ? u[x] : w[x];
             const float hi = u[x] < w[x] ? w[x] : u[x];
             u[x] = lo;
             w[x] = hi;
         }
     }
+}
+
+#if defined(__GNUC__)
+/* Up to 16 values per column, 8 columns at a time held in registers: the network above
+ * loads and stores both values of every comparator, and the stores bound it.  Batcher's
+ * networks for 8 and 16 inputs cut to the first N are exactly the comparators, in the same
+ * order, that tp_batcher_network gives for N (a comparator that reaches past N would only
+ * meet +inf padding there), so the sorted columns are the same to the bit. */
+#define TP_REG_NET 1
+typedef float tp_v8 __attribute__((vector_size(32)));
+typedef int32_t tp_v8i __attribute__((vector_size(32)));
+
+static const uint8_t TP_NET8[19][2] = {
+    {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3}, {4, 6}, {5, 7}, {1, 2}, {5, 6},
+    {0, 4}, {1, 5}, {2, 6}, {3, 7}, {2, 4}, {3, 5}, {1, 2}, {3, 4}, {5, 6}};
+static const uint8_t TP_NET16[63][2] = {
+    {0, 1},   {2, 3},   {4, 5},   {6, 7},   {8, 9},   {10, 11}, {12, 13}, {14, 15},
+    {0, 2},   {1, 3},   {4, 6},   {5, 7},   {8, 10},  {9, 11},  {12, 14}, {13, 15},
+    {1, 2},   {5, 6},   {9, 10},  {13, 14}, {0, 4},   {1, 5},   {2, 6},   {3, 7},
+    {8, 12},  {9, 13},  {10, 14}, {11, 15}, {2, 4},   {3, 5},   {10, 12}, {11, 13},
+    {1, 2},   {3, 4},   {5, 6},   {9, 10},  {11, 12}, {13, 14}, {0, 8},   {1, 9},
+    {2, 10},  {3, 11},  {4, 12},  {5, 13},  {6, 14},  {7, 15},  {4, 8},   {5, 9},
+    {6, 10},  {7, 11},  {2, 4},   {3, 5},   {6, 8},   {7, 9},   {10, 12}, {11, 13},
+    {1, 2},   {3, 4},   {5, 6},   {7, 8},   {9, 10},  {11, 12}, {13, 14}};
+
+/* (lo, hi) = (u < w ? u : w, u < w ? w : u), lane by lane, as the loop above */
+TP_INLINE void cmp_swap8(tp_v8 *u, tp_v8 *w) {
+    const tp_v8i m = *u < *w, a = (tp_v8i)*u, b = (tp_v8i)*w;
+    *u = (tp_v8)((m & a) | (~m & b));
+    *w = (tp_v8)((m & b) | (~m & a));
+}
+
+/* Columns 0..n-1 in blocks of 8 with N (5..16, a constant once inlined) values; returns
+ * the number of columns sorted. */
+TP_INLINE size_t sort_columns_reg(float *a, size_t cw, size_t n, const int N) {
+    size_t x = 0;
+    for (; x + 8 <= n; x += 8) {
+        tp_v8 r[16];
+        for (int k = 0; k < N; k++) memcpy(&r[k], a + (size_t)k * cw + x, sizeof(tp_v8));
+        if (N <= 8) {
+#pragma GCC unroll 19
+            for (int t = 0; t < 19; t++)
+                if (TP_NET8[t][1] < N) cmp_swap8(&r[TP_NET8[t][0]], &r[TP_NET8[t][1]]);
+        } else {
+#pragma GCC unroll 63
+            for (int t = 0; t < 63; t++)
+                if (TP_NET16[t][1] < N) cmp_swap8(&r[TP_NET16[t][0]], &r[TP_NET16[t][1]]);
+        }
+        for (int k = 0; k < N; k++) memcpy(a + (size_t)k * cw + x, &r[k], sizeof(tp_v8));
+    }
+    return x;
+}
+#define TP_REG_CASE(K)                        \
+    case K:                                   \
+        x = sort_columns_reg(a, c->cw, n, K); \
+        break;
+#endif
+
+/* Sort every column of a[N][cw] (first n columns). */
+TP_INLINE void sort_columns(const tp_ctx *c, float *a, size_t n) {
+    size_t x = 0;
+#ifdef TP_REG_NET
+    switch (c->N) {
+        TP_REG_CASE(5) TP_REG_CASE(6) TP_REG_CASE(7) TP_REG_CASE(8)
+        TP_REG_CASE(9) TP_REG_CASE(10) TP_REG_CASE(11) TP_REG_CASE(12)
+        TP_REG_CASE(13) TP_REG_CASE(14) TP_REG_CASE(15) TP_REG_CASE(16)
+    default:
+        break;
+    }
+#endif
+    if (x < n) sort_columns_net(c, a, x, n);
 }
 
 static inline double median_col(const float *s, size_t cw, int m, size_t x) {

@@ -21,9 +21,10 @@ gets pages the host backs, as on bare metal, and still pays for faulting and zer
 Handing memory back costs the guest CPU time too: about 2 s after a process frees some GB,
 a kernel worker reports them to the host, page block by page block, on one of the two
 CPUs.  A 5x3 jump run with two threads took 0.12-0.14 s run after run and 0.36 s when it
-met the report of 3.3 GB (the official jump's footprint); in turns the runs after the
-official code's met it every round (a 5x3 two-thread round went 0.30 s then 0.16 s, 0.38 s
-then 0.15 s), so :func:`take_turns` waits that out after the official code's run.
+met the report of 3.3 GB (the official jump's footprint), 1.6 s after the free; in turns
+the first runs of a round, within a second of the official code's, were the slow ones (a
+5x3 two-thread round went 0.30 s then 0.16 s, 0.38 s then 0.15 s), so :func:`take_turns`
+waits that out after the official code's run.
 """
 
 from __future__ import annotations

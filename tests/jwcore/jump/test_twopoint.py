@@ -1,3 +1,5 @@
+import pathlib
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -146,9 +148,9 @@ def test_matches_reference(rng, case, n_threads):
 
 @pytest.mark.parametrize("ngroups", range(3, 19))
 def test_every_sorting_network_matches_reference(rng, ngroups):
-    # 2 to 17 differences: the networks held in registers (5 to 16 values, 8 columns at a
-    # time) and the one applied comparator by comparator (the other counts, and the columns
-    # past the last 8: 61 = 7 x 8 + 5); pixels with unusable groups sort them last
+    # 2 to 17 differences: the networks held in registers (up to 16 values, 8 columns at a
+    # time) and the one applied comparator by comparator (17 values, and the columns past
+    # the last 8: 61 = 7 x 8 + 5); pixels with unusable groups sort them last
     data, gain, rn, _ = simulate(rng, ngroups=ngroups, ny=24, nx=61, n_cr=200)
     gdq = np.zeros(data.shape, np.uint8)
     gdq[0, -1, 2, 3:12] = SAT
@@ -158,6 +160,20 @@ def test_every_sorting_network_matches_reference(rng, ngroups):
     detect_jumps_twopoint(data, gdq, gain, rn)
     np.testing.assert_array_equal(gdq, expected)
     assert (gdq & JUMP).any()
+
+
+def test_sort_tables_are_generated_and_sort(table_generator):
+    """tp_sort_tables.h is tools/gen_sort_tables.py's output, and every network sorts
+    (random inputs with ties)."""
+    gen, text = table_generator("gen_sort_tables")
+    root = pathlib.Path(__file__).parents[3]
+    assert (root / "src" / "jwcore" / "jump" / "src" / "tp_sort_tables.h").read_text() == text
+    r = np.random.default_rng(7)
+    for n in range(2, gen.MAX + 1):
+        v = r.integers(0, 5, (2000, n)).astype(float)
+        for a, b in gen.network(n):
+            v[:, a], v[:, b] = np.minimum(v[:, a], v[:, b]), np.maximum(v[:, a], v[:, b])
+        np.testing.assert_array_equal(v, np.sort(v, axis=1))
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])

@@ -18,6 +18,7 @@
 
 #include "select.h"
 #include "tp_internal.h"
+#include "tp_sort_tables.h"
 
 void tp_scratch_free(tp_scratch *s) {
     free(s->vals);
@@ -249,27 +250,13 @@ TP_INLINE void sort_columns_net(const tp_ctx *c, float *a, size_t x0, size_t n) 
 }
 
 #if defined(__GNUC__)
-/* Up to 16 values per column, 8 columns at a time held in registers: the network above
- * loads and stores both values of every comparator, and the stores bound it.  Batcher's
- * networks for 8 and 16 inputs cut to the first N are exactly the comparators, in the same
- * order, that tp_batcher_network gives for N (a comparator that reaches past N would only
- * meet +inf padding there), so the sorted columns are the same to the bit. */
+/* Up to TP_SORT_MAX values per column, 8 columns at a time held in registers: the network
+ * above loads and stores both values of every comparator, and the stores bound it.  The
+ * tables are tp_batcher_network's comparators, in its order (tp_sort_tables.h), so both
+ * paths sort a column the same way. */
 #define TP_REG_NET 1
 typedef float tp_v8 __attribute__((vector_size(32)));
 typedef int32_t tp_v8i __attribute__((vector_size(32)));
-
-static const uint8_t TP_NET8[19][2] = {
-    {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3}, {4, 6}, {5, 7}, {1, 2}, {5, 6},
-    {0, 4}, {1, 5}, {2, 6}, {3, 7}, {2, 4}, {3, 5}, {1, 2}, {3, 4}, {5, 6}};
-static const uint8_t TP_NET16[63][2] = {
-    {0, 1},   {2, 3},   {4, 5},   {6, 7},   {8, 9},   {10, 11}, {12, 13}, {14, 15},
-    {0, 2},   {1, 3},   {4, 6},   {5, 7},   {8, 10},  {9, 11},  {12, 14}, {13, 15},
-    {1, 2},   {5, 6},   {9, 10},  {13, 14}, {0, 4},   {1, 5},   {2, 6},   {3, 7},
-    {8, 12},  {9, 13},  {10, 14}, {11, 15}, {2, 4},   {3, 5},   {10, 12}, {11, 13},
-    {1, 2},   {3, 4},   {5, 6},   {9, 10},  {11, 12}, {13, 14}, {0, 8},   {1, 9},
-    {2, 10},  {3, 11},  {4, 12},  {5, 13},  {6, 14},  {7, 15},  {4, 8},   {5, 9},
-    {6, 10},  {7, 11},  {2, 4},   {3, 5},   {6, 8},   {7, 9},   {10, 12}, {11, 13},
-    {1, 2},   {3, 4},   {5, 6},   {7, 8},   {9, 10},  {11, 12}, {13, 14}};
 
 /* (lo, hi) = (u < w ? u : w, u < w ? w : u), lane by lane, as the loop above */
 TP_INLINE void cmp_swap8(tp_v8 *u, tp_v8 *w) {
@@ -278,29 +265,23 @@ TP_INLINE void cmp_swap8(tp_v8 *u, tp_v8 *w) {
     *w = (tp_v8)((m & b) | (~m & a));
 }
 
-/* Columns 0..n-1 in blocks of 8 with N (5..16, a constant once inlined) values; returns
- * the number of columns sorted. */
-TP_INLINE size_t sort_columns_reg(float *a, size_t cw, size_t n, const int N) {
+/* Columns 0..n-1 in blocks of 8, N values each, by the network `net` (nnet comparators)
+ * known at compile time; returns the number of columns sorted. */
+TP_INLINE size_t sort_columns_reg(float *a, size_t cw, size_t n, const int N,
+                                  const uint8_t (*net)[2], const int nnet) {
     size_t x = 0;
     for (; x + 8 <= n; x += 8) {
-        tp_v8 r[16];
+        tp_v8 r[TP_SORT_MAX];
         for (int k = 0; k < N; k++) memcpy(&r[k], a + (size_t)k * cw + x, sizeof(tp_v8));
-        if (N <= 8) {
-#pragma GCC unroll 19
-            for (int t = 0; t < 19; t++)
-                if (TP_NET8[t][1] < N) cmp_swap8(&r[TP_NET8[t][0]], &r[TP_NET8[t][1]]);
-        } else {
-#pragma GCC unroll 63
-            for (int t = 0; t < 63; t++)
-                if (TP_NET16[t][1] < N) cmp_swap8(&r[TP_NET16[t][0]], &r[TP_NET16[t][1]]);
-        }
+#pragma GCC unroll 1024
+        for (int t = 0; t < nnet; t++) cmp_swap8(&r[net[t][0]], &r[net[t][1]]);
         for (int k = 0; k < N; k++) memcpy(a + (size_t)k * cw + x, &r[k], sizeof(tp_v8));
     }
     return x;
 }
-#define TP_REG_CASE(K)                        \
-    case K:                                   \
-        x = sort_columns_reg(a, c->cw, n, K); \
+#define TP_REG_CASE(K)                                                                  \
+    case K:                                                                             \
+        x = sort_columns_reg(a, c->cw, n, K, TP_SORT_##K, (int)(sizeof TP_SORT_##K / 2)); \
         break;
 #endif
 
@@ -309,9 +290,10 @@ TP_INLINE void sort_columns(const tp_ctx *c, float *a, size_t n) {
     size_t x = 0;
 #ifdef TP_REG_NET
     switch (c->N) {
-        TP_REG_CASE(5) TP_REG_CASE(6) TP_REG_CASE(7) TP_REG_CASE(8)
-        TP_REG_CASE(9) TP_REG_CASE(10) TP_REG_CASE(11) TP_REG_CASE(12)
-        TP_REG_CASE(13) TP_REG_CASE(14) TP_REG_CASE(15) TP_REG_CASE(16)
+        TP_REG_CASE(2) TP_REG_CASE(3) TP_REG_CASE(4) TP_REG_CASE(5)
+        TP_REG_CASE(6) TP_REG_CASE(7) TP_REG_CASE(8) TP_REG_CASE(9)
+        TP_REG_CASE(10) TP_REG_CASE(11) TP_REG_CASE(12) TP_REG_CASE(13)
+        TP_REG_CASE(14) TP_REG_CASE(15) TP_REG_CASE(16)
     default:
         break;
     }
